@@ -1,0 +1,27 @@
+/* shiftd.conf: the daemon's settings. A missing file means defaults. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  char *path;
+  /* [Model] */
+  char *model_base_url;
+  char *model_name;
+  char *model_api_key_file;
+  guint64 model_timeout_usec;
+  guint model_retries;
+  guint64 model_retry_delay_usec;
+  /* [Limits] */
+  guint model_slots;
+  guint max_active_runs;
+  guint max_steps;
+  guint64 run_timeout_usec;
+} ShiftdConfig;
+
+ShiftdConfig *shiftd_config_new(void);
+void shiftd_config_free(ShiftdConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdConfig, shiftd_config_free)
+
+/* Reads path into config; a missing file leaves the defaults. */
+gboolean shiftd_config_load(ShiftdConfig *config, const char *path, GError **error);

@@ -1,0 +1,24 @@
+/* Small json-glib helpers shared by daemon, worker and CLI. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+JsonNode *shiftd_json_parse(const char *text, gssize length, GError **error);
+JsonObject *shiftd_json_parse_object(const char *text, gssize length, GError **error);
+/* Compact, single-line. */
+char *shiftd_json_to_string(JsonNode *node);
+char *shiftd_json_object_to_string(JsonObject *object);
+
+/* Typed member access: a missing member, or one of another type, gives the default. */
+const char *shiftd_json_get_string(JsonObject *object, const char *member, const char *dflt);
+gint64 shiftd_json_get_int(JsonObject *object, const char *member, gint64 dflt);
+gboolean shiftd_json_get_bool(JsonObject *object, const char *member, gboolean dflt);
+JsonArray *shiftd_json_get_array(JsonObject *object, const char *member);
+JsonObject *shiftd_json_get_object(JsonObject *object, const char *member);
+
+/* A string, shortened to max_bytes at a UTF-8 boundary with "…" appended. */
+char *shiftd_utf8_truncate(const char *text, gsize max_bytes);
+/* The first line of text, trimmed and shortened. */
+char *shiftd_one_line(const char *text, gsize max_bytes);
+

@@ -1,0 +1,63 @@
+/* A run's persistent record: what the store keeps and the bus shows. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  char *name;
+  char *agent;
+  char *task;
+  char *trigger; /* manual / schedule / review */
+  char *state;
+  char *summary;
+  char *result;
+  char *error;
+  char *question;
+  char **choices;
+  char *decision_default; /* NULL: no default */
+  guint64 decision_deadline;
+  guint32 step;
+  guint32 attempt;
+  guint32 event_count;
+  guint64 created_at;
+  guint64 started_at;
+  guint64 updated_at;
+  guint64 finished_at;
+  char *unit;
+  guint32 owner;
+  /* StartRun options */
+  char *model; /* "" = the agent's or the daemon's */
+  guint32 max_steps;
+  guint64 timeout_usec;
+  char *label;
+  /* time spent in earlier attempts, counted against timeout_usec */
+  guint64 active_usec;
+  /* an answer not yet handed to a worker; NULL when none */
+  char *answer;
+} ShiftdRunRow;
+
+ShiftdRunRow *shiftd_run_row_new(void);
+ShiftdRunRow *shiftd_run_row_copy(const ShiftdRunRow *row);
+void shiftd_run_row_free(ShiftdRunRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdRunRow, shiftd_run_row_free)
+
+gboolean shiftd_run_state_is_final(const char *state);
+gboolean shiftd_run_state_is_valid(const char *state);
+/* Replaces *field with a copy of value; TRUE when it changed. */
+gboolean shiftd_set_string(char **field, const char *value);
+
+/* A standing agent's persistent schedule state. */
+typedef struct {
+  char *name;
+  gboolean enabled;
+  guint64 current_interval;
+  guint32 idle_streak;
+  guint64 next_wake;
+  guint64 last_run_at;
+  char *last_run;
+  guint64 last_review_at;
+} ShiftdAgentState;
+
+ShiftdAgentState *shiftd_agent_state_copy(const ShiftdAgentState *state);
+void shiftd_agent_state_free(ShiftdAgentState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdAgentState, shiftd_agent_state_free)

@@ -1,0 +1,58 @@
+/* The durable store: SQLite in WAL mode. Writes are batched into transactions by
+ * a writer thread (group commit: one sync serves every transaction queued while
+ * the previous one was syncing); completions come back to the owner's thread
+ * through an eventfd, so replies and announcements are sent only once their
+ * data is on disk. Reads use a second connection and never wait behind a sync. */
+#pragma once
+
+#include <glib.h>
+
+#include "run-row.h"
+
+typedef struct ShiftdStore ShiftdStore;
+typedef struct ShiftdStoreTxn ShiftdStoreTxn;
+
+/* error is NULL when the transaction is durable. */
+typedef void (*ShiftdStoreDone)(gpointer user_data, const GError *error);
+
+typedef struct {
+  guint32 seq;
+  guint64 time;
+  char *kind;
+  char *json;
+} ShiftdEventRow;
+
+void shiftd_event_row_free(ShiftdEventRow *event);
+
+ShiftdStore *shiftd_store_open(const char *state_dir, GError **error);
+/* Waits for queued writes, runs nothing further, closes. */
+void shiftd_store_close(ShiftdStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdStore, shiftd_store_close)
+
+const char *shiftd_store_get_path(ShiftdStore *store);
+/* Readable when completions are ready; then call shiftd_store_dispatch(). */
+int shiftd_store_get_notify_fd(ShiftdStore *store);
+void shiftd_store_dispatch(ShiftdStore *store);
+/* Blocks until every queued transaction is committed, then dispatches. */
+void shiftd_store_flush(ShiftdStore *store);
+/* How many COMMITs and transactions so far (group commit shows as commits < txns). */
+void shiftd_store_get_stats(ShiftdStore *store, guint64 *commits, guint64 *txns);
+
+ShiftdStoreTxn *shiftd_store_txn_new(void);
+void shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row);
+void shiftd_store_txn_add_event(ShiftdStoreTxn *txn, const char *run, guint32 seq, guint64 time,
+                                const char *kind, const char *json);
+void shiftd_store_txn_put_checkpoint(ShiftdStoreTxn *txn, const char *run, guint32 step, const char *messages_json);
+void shiftd_store_txn_put_agent(ShiftdStoreTxn *txn, const ShiftdAgentState *state);
+gboolean shiftd_store_txn_is_empty(ShiftdStoreTxn *txn);
+/* Takes ownership of txn; done runs on the dispatching thread. */
+void shiftd_store_commit(ShiftdStore *store, ShiftdStoreTxn *txn, ShiftdStoreDone done, gpointer user_data);
+
+/* Reads */
+GPtrArray *shiftd_store_load_runs(ShiftdStore *store, GError **error);    /* ShiftdRunRow* */
+GPtrArray *shiftd_store_load_agents(ShiftdStore *store, GError **error);  /* ShiftdAgentState* */
+/* Events from..upto (inclusive), at most max of them. */
+GPtrArray *shiftd_store_get_events(ShiftdStore *store, const char *run, guint32 from, guint32 upto,
+                                   guint32 max, GError **error); /* ShiftdEventRow* */
+/* NULL with no error when the run has no checkpoint. */
+char *shiftd_store_get_checkpoint(ShiftdStore *store, const char *run, guint32 *out_step, GError **error);

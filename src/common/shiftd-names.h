@@ -1,0 +1,31 @@
+/* The binding names from DESIGN.md, in one place. */
+#pragma once
+
+#define SHIFTD_BUS_NAME "org.shiftd.Shift1"
+#define SHIFTD_MANAGER_PATH "/org/shiftd/Shift1"
+#define SHIFTD_RUN_PATH_PREFIX "/org/shiftd/Shift1/run"
+#define SHIFTD_AGENT_PATH_PREFIX "/org/shiftd/Shift1/agent"
+#define SHIFTD_MANAGER_IFACE "org.shiftd.Shift1.Manager"
+#define SHIFTD_RUN_IFACE "org.shiftd.Shift1.Run"
+#define SHIFTD_AGENT_IFACE "org.shiftd.Shift1.Agent"
+
+#define SHIFTD_ERROR_PREFIX "org.shiftd.Shift1.Error."
+#define SHIFTD_ERROR_NO_SUCH_RUN SHIFTD_ERROR_PREFIX "NoSuchRun"
+#define SHIFTD_ERROR_NO_SUCH_AGENT SHIFTD_ERROR_PREFIX "NoSuchAgent"
+#define SHIFTD_ERROR_INVALID_ARGUMENT SHIFTD_ERROR_PREFIX "InvalidArgument"
+#define SHIFTD_ERROR_NOT_WAITING SHIFTD_ERROR_PREFIX "NotWaiting"
+#define SHIFTD_ERROR_ALREADY_FINISHED SHIFTD_ERROR_PREFIX "AlreadyFinished"
+#define SHIFTD_ERROR_ACCESS_DENIED SHIFTD_ERROR_PREFIX "AccessDenied"
+#define SHIFTD_ERROR_BUSY SHIFTD_ERROR_PREFIX "Busy"
+
+/* Run states */
+#define SHIFTD_STATE_QUEUED "queued"
+#define SHIFTD_STATE_RUNNING "running"
+#define SHIFTD_STATE_WAITING "waiting"
+#define SHIFTD_STATE_DONE "done"
+#define SHIFTD_STATE_IDLE "idle"
+#define SHIFTD_STATE_FAILED "failed"
+#define SHIFTD_STATE_CANCELLED "cancelled"
+
+/* Largest task accepted by StartRun. */
+#define SHIFTD_MAX_TASK_BYTES (256 * 1024)
