@@ -112,6 +112,10 @@ shiftd_time_span_parse(const char *text, guint64 *out_usec, GError **error)
       }
       unit_usec = unit->usec;
       p += len;
+    } else if (*p != '\0' && !g_ascii_isspace(*p)) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                  "bad time span \"%s\": unexpected \"%s\"", text, p);
+      return FALSE;
     }
     total += value * (long double)unit_usec;
     any = TRUE;

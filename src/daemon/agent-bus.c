@@ -1,0 +1,186 @@
+/* org.shiftd.Shift1.Agent: one object per agent. */
+#include <errno.h>
+
+#include "agent-registry.h"
+#include "agent.h"
+#include "caller.h"
+#include "daemon-bus.h"
+#include "log.h"
+#include "run.h"
+#include "sd-glue.h"
+#include "shiftd-names.h"
+
+#define AGENT_STRING(fn, expr) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Agent *a = userdata; \
+    return sd_bus_message_append(reply, "s", (expr)); \
+  }
+#define AGENT_UINT64(fn, expr) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Agent *a = userdata; \
+    return sd_bus_message_append(reply, "t", (uint64_t)(expr)); \
+  }
+
+AGENT_STRING(prop_name, a->name)
+AGENT_STRING(prop_description, a->description)
+AGENT_STRING(prop_schedule, a->schedule)
+AGENT_STRING(prop_timer, agent_timer_unit(a))
+AGENT_UINT64(prop_base_interval, a->base_interval)
+AGENT_UINT64(prop_current_interval, a->state->current_interval)
+AGENT_UINT64(prop_max_interval, a->max_interval)
+AGENT_UINT64(prop_next_wake, agent_next_wake(a))
+AGENT_UINT64(prop_last_run_at, a->state->last_run_at)
+
+static int
+prop_enabled(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  Agent *a = userdata;
+  return sd_bus_message_append(reply, "b", a->state->enabled);
+}
+
+static int
+prop_idle_streak(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                 void *userdata, sd_bus_error *error)
+{
+  Agent *a = userdata;
+  return sd_bus_message_append(reply, "u", (uint32_t)a->state->idle_streak);
+}
+
+static int
+prop_last_run(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+              void *userdata, sd_bus_error *error)
+{
+  Agent *a = userdata;
+  Run *run = daemon_find_run(a->daemon, a->state->last_run);
+  return sd_bus_message_append(reply, "o", run ? run->path : "/");
+}
+
+/* Triggering, enabling and reloading agents is for root and the daemon's user. */
+static int
+check_manage(Agent *a, sd_bus_message *m, const char *what, sd_bus_error *error)
+{
+  uid_t uid;
+  int r = caller_get_uid(m, &uid);
+  if (r < 0)
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+  if (!caller_may_access(a->daemon, uid, 0)) {
+    log_run(LOG_NOTICE, NULL, a->name, "uid %u may not %s this agent", (unsigned)uid, what);
+    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s agent %s", (unsigned)uid, what,
+                             a->name);
+  }
+  return 0;
+}
+
+int
+agent_bus_trigger(Agent *a, sd_bus_message *m, sd_bus_error *error)
+{
+  int r = check_manage(a, m, "trigger", error);
+  if (r < 0)
+    return r;
+  if (a->instructions[0] == '\0')
+    return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                             "agent \"%s\" has no Instructions= to run; start a run with a task instead", a->name);
+  return bus_start_run(a->daemon, m, a, a->instructions, "manual", NULL, error);
+}
+
+static int
+method_trigger(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  return agent_bus_trigger(userdata, m, error);
+}
+
+typedef struct {
+  Agent *agent;
+  sd_bus_message *call;
+} EnabledReply;
+
+static void
+enabled_committed(gpointer user_data, const GError *error)
+{
+  g_autofree EnabledReply *er = user_data;
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = er->call;
+  if (error) {
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_BUSY, "cannot record the change: %s", error->message);
+    return;
+  }
+  sd_bus_reply_method_return(m, NULL);
+  sd_bus_emit_properties_changed(er->agent->daemon->bus, er->agent->path, SHIFTD_AGENT_IFACE, "Enabled", "NextWakeAt",
+                                 NULL);
+}
+
+static int
+method_set_enabled(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Agent *a = userdata;
+  int enabled = 0;
+  int r = sd_bus_message_read(m, "b", &enabled);
+  if (r < 0)
+    return r;
+  r = check_manage(a, m, enabled ? "enable" : "disable", error);
+  if (r < 0)
+    return r;
+  agent_set_enabled(a, enabled);
+  EnabledReply *er = g_new0(EnabledReply, 1);
+  er->agent = a;
+  er->call = sd_bus_message_ref(m);
+  ShiftdStoreTxn *txn = shiftd_store_txn_new();
+  shiftd_store_txn_put_agent(txn, a->state);
+  shiftd_store_commit(a->daemon->store, txn, enabled_committed, er);
+  return 1;
+}
+
+static const sd_bus_vtable agent_vtable[] = {
+  SD_BUS_VTABLE_START(0),
+  SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("Description", "s", prop_description, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Schedule", "s", prop_schedule, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Enabled", "b", prop_enabled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("BaseInterval", "t", prop_base_interval, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("CurrentInterval", "t", prop_current_interval, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("MaxInterval", "t", prop_max_interval, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("IdleStreak", "u", prop_idle_streak, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("NextWakeAt", "t", prop_next_wake, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("LastRunAt", "t", prop_last_run_at, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("LastRun", "o", prop_last_run, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Timer", "s", prop_timer, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_METHOD_WITH_ARGS("Trigger", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", name, "o", path), method_trigger,
+                          SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("SetEnabled", SD_BUS_ARGS("b", enabled), SD_BUS_NO_RESULT, method_set_enabled,
+                          SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+static int
+agent_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
+{
+  Agent *a = daemon_find_agent_by_path(userdata, path);
+  if (a == NULL)
+    return 0;
+  *found = a;
+  return 1;
+}
+
+static int
+agent_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error)
+{
+  g_autoptr(GPtrArray) agents = agent_registry_sorted(userdata);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new();
+  for (guint i = 0; i < agents->len; i++)
+    g_ptr_array_add(paths, ((Agent *)g_ptr_array_index(agents, i))->path);
+  return bus_paths_to_nodes(paths, nodes);
+}
+
+int
+agent_bus_register(Daemon *d)
+{
+  int r = sd_bus_add_fallback_vtable(d->bus, NULL, SHIFTD_AGENT_PATH_PREFIX, SHIFTD_AGENT_IFACE, agent_vtable,
+                                     agent_find, d);
+  if (r < 0)
+    return r;
+  return sd_bus_add_node_enumerator(d->bus, NULL, SHIFTD_AGENT_PATH_PREFIX, agent_enumerate, d);
+}

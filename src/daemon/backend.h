@@ -1,0 +1,22 @@
+/* How a worker process is started and stopped. The two backends differ only here
+ * (and in arming wake-ups); all run logic is shared. */
+#pragma once
+
+#include <glib.h>
+
+#include "daemon.h"
+
+struct Backend {
+  const char *name;
+  Daemon *daemon;
+  /* Starts w's process with child_fd as its stdin and stdout; the backend closes
+   * child_fd. Calls worker_process_exited() when the process is gone. */
+  gboolean (*launch)(Backend *b, Worker *w, int child_fd, GError **error);
+  /* SIGTERM (or StopUnit) now, SIGKILL later if it lingers. */
+  void (*stop)(Backend *b, Worker *w);
+  void (*free)(Backend *b);
+};
+
+Backend *backend_embedded_new(Daemon *d);
+
+void backend_free(Backend *b);

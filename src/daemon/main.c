@@ -1,0 +1,441 @@
+/* shiftd: the receptionist. Owns org.shiftd.Shift1, keeps every run's record,
+ * hands out model slots, launches and watches workers, never waits on them. */
+#include "build-config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "agent-registry.h"
+#include "agent.h"
+#include "backend.h"
+#include "bus-errors.h"
+#include "daemon-bus.h"
+#include "log.h"
+#include "run-engine.h"
+#include "run.h"
+#include "sd-glue.h"
+#include "shiftd-names.h"
+#include "slot-limiter.h"
+#include "worker.h"
+
+/* A clean stop waits this long for workers before giving up on them. */
+#define STOP_GRACE_USEC (3 * G_USEC_PER_SEC)
+
+typedef struct {
+  gboolean system;
+  gboolean user;
+  char *address;
+  char *backend;
+  char *config_dir;
+  char *state_dir;
+  gboolean debug;
+  gboolean version;
+} Options;
+
+static gboolean
+parse_options(int *argc, char ***argv, Options *o, GError **error)
+{
+  GOptionEntry entries[] = {
+    { "system", 0, 0, G_OPTION_ARG_NONE, &o->system, "System mode: the system bus, /etc/shiftd, /var/lib/shiftd", NULL },
+    { "user", 0, 0, G_OPTION_ARG_NONE, &o->user, "User mode: the session bus, XDG config and state dirs", NULL },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &o->address, "Connect to this bus instead", "ADDRESS" },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &o->backend, "How workers are started: auto, systemd or embedded", "NAME" },
+    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->config_dir, "Read shiftd.conf and agents.d from DIR", "DIR" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir, "Keep the store in DIR", "DIR" },
+    { "debug", 0, 0, G_OPTION_ARG_NONE, &o->debug, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- the shiftd daemon");
+  g_option_context_set_summary(ctx, "Runs AI agents as persistent, addressable background work.");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  if (!g_option_context_parse(ctx, argc, argv, error))
+    return FALSE;
+  if (*argc > 1) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unexpected argument \"%s\"", (*argv)[1]);
+    return FALSE;
+  }
+  if (o->system && o->user) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--system and --user exclude each other");
+    return FALSE;
+  }
+  if (o->backend && !g_strv_contains((const char *const[]){ "auto", "systemd", "embedded", NULL }, o->backend)) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown backend \"%s\" (auto, systemd, embedded)",
+                o->backend);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* A system service has INVOCATION_ID but, unlike a user service, no MANAGERPID. */
+static DaemonMode
+default_mode(const Options *o)
+{
+  if (o->system)
+    return DAEMON_MODE_SYSTEM;
+  if (o->user || o->address)
+    return DAEMON_MODE_USER;
+  if (geteuid() == 0 && g_getenv("INVOCATION_ID") && !g_getenv("MANAGERPID"))
+    return DAEMON_MODE_SYSTEM;
+  return DAEMON_MODE_USER;
+}
+
+static char *
+first_dir(const char *env_name)
+{
+  const char *v = g_getenv(env_name);
+  if (v == NULL || *v == '\0')
+    return NULL;
+  g_auto(GStrv) parts = g_strsplit(v, ":", 2);
+  return g_strdup(parts[0]);
+}
+
+static void
+resolve_dirs(Daemon *d, const Options *o)
+{
+  if (d->mode == DAEMON_MODE_SYSTEM) {
+    d->config_dir = o->config_dir ? g_strdup(o->config_dir) : first_dir("CONFIGURATION_DIRECTORY");
+    if (d->config_dir == NULL)
+      d->config_dir = g_strdup(SHIFTD_SYSCONFDIR);
+    d->state_dir = o->state_dir ? g_strdup(o->state_dir) : first_dir("STATE_DIRECTORY");
+    if (d->state_dir == NULL)
+      d->state_dir = g_strdup(SHIFTD_LOCALSTATEDIR);
+  } else {
+    d->config_dir = o->config_dir ? g_strdup(o->config_dir) : g_build_filename(g_get_user_config_dir(), "shiftd", NULL);
+    d->state_dir = o->state_dir ? g_strdup(o->state_dir) : g_build_filename(g_get_user_state_dir(), "shiftd", NULL);
+  }
+}
+
+/* SHIFTD_WORKER_PATH, else beside the build's other outputs, else installed. */
+static char *
+find_worker(void)
+{
+  const char *env = g_getenv("SHIFTD_WORKER_PATH");
+  if (env && *env)
+    return g_strdup(env);
+  g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+  if (exe) {
+    g_autofree char *dir = g_path_get_dirname(exe);
+    g_autofree char *sibling = g_build_filename(dir, "..", "worker", "shiftd-worker", NULL);
+    if (g_file_test(sibling, G_FILE_TEST_IS_EXECUTABLE))
+      return g_canonicalize_filename(sibling, NULL);
+  }
+  return g_build_filename(SHIFTD_LIBEXECDIR, "shiftd-worker", NULL);
+}
+
+/* The key file, or a systemd credential; it goes to workers over their socket only. */
+static gboolean
+read_api_key(Daemon *d, GError **error)
+{
+  g_autofree char *path = NULL;
+  if (d->config->model_api_key_file && d->config->model_api_key_file[0])
+    path = g_strdup(d->config->model_api_key_file);
+  else if (g_getenv("CREDENTIALS_DIRECTORY")) {
+    path = g_build_filename(g_getenv("CREDENTIALS_DIRECTORY"), "model-api-key", NULL);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS))
+      g_clear_pointer(&path, g_free);
+  }
+  if (path == NULL)
+    return TRUE;
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, error)) {
+    g_prefix_error(error, "ApiKeyFile: ");
+    return FALSE;
+  }
+  d->api_key = g_strdup(g_strstrip(text));
+  shiftd_log_add_secret(d->api_key);
+  return TRUE;
+}
+
+void
+daemon_adjust_active_runs(Daemon *d, int delta)
+{
+  if (delta < 0 && d->active_runs < (guint)-delta)
+    d->active_runs = 0;
+  else
+    d->active_runs += delta;
+  sd_bus_emit_properties_changed(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "ActiveRuns", NULL);
+}
+
+void
+daemon_check_stopped(Daemon *d)
+{
+  if (!d->stopping || d->live_workers > 0)
+    return;
+  shiftd_store_flush(d->store);
+  sd_event_exit(d->event, 0);
+}
+
+static int
+on_stop_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+  Daemon *d = userdata;
+  log_warning("%u worker(s) did not stop in time; exiting anyway", d->live_workers);
+  shiftd_store_flush(d->store);
+  sd_event_exit(d->event, 0);
+  return 0;
+}
+
+static int
+on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+  Daemon *d = userdata;
+  if (d->stopping)
+    return 0;
+  log_info("stopping (signal %s)", sigabbrev_np(si->ssi_signo) ? sigabbrev_np(si->ssi_signo) : "?");
+  sd_notify(0, "STOPPING=1");
+  d->stopping = TRUE;
+  engine_stop_all(d);
+  sd_event_add_time_relative(d->event, &d->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC, 0, on_stop_grace, d);
+  daemon_check_stopped(d);
+  return 0;
+}
+
+static int
+on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+  Daemon *d = userdata;
+  sd_notify(0, "RELOADING=1");
+  g_autoptr(GPtrArray) problems = agent_registry_reload(d);
+  for (guint i = 0; i < problems->len; i++)
+    log_warning("%s", (char *)g_ptr_array_index(problems, i));
+  sd_notify(0, "READY=1");
+  return 0;
+}
+
+static int
+on_store_ready(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+  Daemon *d = userdata;
+  shiftd_store_dispatch(d->store);
+  return 0;
+}
+
+static int
+connect_bus(Daemon *d, const Options *o)
+{
+  _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+  int r;
+  if (o->address) {
+    r = sd_bus_new(&bus);
+    if (r < 0)
+      return r;
+    r = sd_bus_set_address(bus, o->address);
+    if (r < 0)
+      return r;
+    r = sd_bus_set_bus_client(bus, 1);
+    if (r < 0)
+      return r;
+    r = sd_bus_start(bus);
+  } else if (d->mode == DAEMON_MODE_SYSTEM) {
+    r = sd_bus_open_system(&bus);
+  } else {
+    r = sd_bus_open_user(&bus);
+  }
+  if (r < 0)
+    return r;
+  r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+  if (r < 0)
+    return r;
+  r = sd_bus_set_exit_on_disconnect(bus, 1);
+  if (r < 0)
+    return r;
+  d->bus = sd_bus_ref(bus);
+  return 0;
+}
+
+static gboolean
+load_runs(Daemon *d, GError **error)
+{
+  g_autoptr(GPtrArray) rows = shiftd_store_load_runs(d->store, error);
+  if (rows == NULL)
+    return FALSE;
+  for (guint i = 0; i < rows->len; i++) {
+    ShiftdRunRow *row = g_ptr_array_steal_index_fast(rows, i);
+    g_ptr_array_insert(rows, (gint)i, NULL); /* keep indices stable */
+    Run *run = run_new(d, row, TRUE);
+    g_hash_table_insert(d->runs, run->pending->name, run);
+    g_ptr_array_add(d->run_order, run);
+    if (run_is_live(row))
+      d->active_runs++;
+  }
+  return TRUE;
+}
+
+static void
+daemon_free(Daemon *d)
+{
+  if (d->store)
+    shiftd_store_flush(d->store);
+  for (guint i = 0; d->run_order && i < d->run_order->len; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    if (run->worker) {
+      run->worker->run = run;
+      worker_unref(run->worker);
+    }
+  }
+  sd_event_source_disable_unref(d->store_source);
+  sd_event_source_disable_unref(d->launch_source);
+  sd_event_source_disable_unref(d->stop_timer);
+  if (d->bus) {
+    sd_bus_flush(d->bus);
+    sd_bus_close_unref(d->bus);
+  }
+  shiftd_store_close(d->store);
+  if (d->run_order)
+    g_ptr_array_free(d->run_order, TRUE);
+  if (d->runs)
+    g_hash_table_unref(d->runs);
+  agent_registry_free(d);
+  slot_limiter_free(d->slots);
+  backend_free(d->backend);
+  sd_event_unref(d->event);
+  shiftd_config_free(d->config);
+  g_free(d->api_key);
+  g_free(d->config_dir);
+  g_free(d->state_dir);
+  g_free(d->worker_path);
+  if (d->rand)
+    g_rand_free(d->rand);
+}
+
+static int
+run_daemon(Daemon *d, const Options *o)
+{
+  g_autoptr(GError) error = NULL;
+  int r;
+
+  d->config = shiftd_config_new();
+  g_autofree char *conf = g_build_filename(d->config_dir, "shiftd.conf", NULL);
+  if (!shiftd_config_load(d->config, conf, &error)) {
+    log_error("bad configuration: %s", error->message);
+    return 1;
+  }
+  const char *url = g_getenv("SHIFTD_MODEL_URL");
+  if (url && *url)
+    shiftd_set_string(&d->config->model_base_url, url);
+  if (!read_api_key(d, &error)) {
+    log_error("%s", error->message);
+    return 1;
+  }
+  d->worker_path = find_worker();
+  if (!g_file_test(d->worker_path, G_FILE_TEST_IS_EXECUTABLE))
+    log_warning("worker %s is not there; runs will fail until it is", d->worker_path);
+
+  /* Before any thread exists: signals come through sd-event, children too. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  d->store = shiftd_store_open(d->state_dir, &error);
+  if (d->store == NULL) {
+    log_error("cannot open the store: %s", error->message);
+    return 1;
+  }
+  d->runs = g_hash_table_new(g_str_hash, g_str_equal);
+  d->run_order = g_ptr_array_new_with_free_func((GDestroyNotify)run_free);
+  d->rand = g_rand_new();
+  if (!load_runs(d, &error)) {
+    log_error("cannot read the store: %s", error->message);
+    return 1;
+  }
+  agent_registry_init(d);
+
+  r = sd_event_default(&d->event);
+  if (r < 0) {
+    log_error("cannot create the event loop: %s", g_strerror(-r));
+    return 1;
+  }
+  sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
+  sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
+  sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
+  r = sd_event_add_io(d->event, &d->store_source, shiftd_store_get_notify_fd(d->store), EPOLLIN, on_store_ready, d);
+  if (r < 0) {
+    log_error("cannot watch the store: %s", g_strerror(-r));
+    return 1;
+  }
+
+  d->slots = slot_limiter_new(d->config->model_slots, engine_slot_granted, engine_slots_changed, d);
+  if (o->backend && g_str_equal(o->backend, "systemd")) {
+    log_error("the systemd backend is not available in this build");
+    return 1;
+  }
+  d->backend = backend_embedded_new(d);
+
+  shiftd_bus_errors_register();
+  r = connect_bus(d, o);
+  if (r < 0) {
+    log_error("cannot connect to the %s bus: %s", o->address ? o->address : d->mode == DAEMON_MODE_SYSTEM ? "system" : "session",
+              g_strerror(-r));
+    return 1;
+  }
+  r = manager_bus_register(d);
+  if (r >= 0)
+    r = run_bus_register(d);
+  if (r >= 0)
+    r = agent_bus_register(d);
+  if (r < 0) {
+    log_error("cannot publish objects: %s", g_strerror(-r));
+    return 1;
+  }
+
+  engine_recover(d);
+
+  r = sd_bus_request_name(d->bus, SHIFTD_BUS_NAME, 0);
+  if (r < 0) {
+    if (r == -EEXIST)
+      log_error("another shiftd already owns %s on this bus", SHIFTD_BUS_NAME);
+    else
+      log_error("cannot own %s: %s", SHIFTD_BUS_NAME, g_strerror(-r));
+    return 1;
+  }
+  log_info("ready: %s mode, %s backend, %u run(s) on record, store %s, model %s", o->address ? (d->mode == DAEMON_MODE_SYSTEM ? "system" : "user") : d->mode == DAEMON_MODE_SYSTEM ? "system" : "user",
+           d->backend->name, d->run_order->len, shiftd_store_get_path(d->store), d->config->model_base_url);
+  sd_notify(0, "READY=1");
+
+  r = sd_event_loop(d->event);
+  if (r < 0) {
+    log_error("event loop failed: %s", g_strerror(-r));
+    return 1;
+  }
+  log_info("stopped");
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  Options o = { 0 };
+  g_autoptr(GError) error = NULL;
+  shiftd_log_init("shiftd");
+  if (!parse_options(&argc, &argv, &o, &error)) {
+    fprintf(stderr, "shiftd: %s\n", error->message);
+    return 2;
+  }
+  if (o.version) {
+    printf("shiftd %s\n", PACKAGE_VERSION);
+    return 0;
+  }
+  if (o.debug)
+    shiftd_log_set_debug(TRUE);
+
+  Daemon d = { 0 };
+  d.mode = default_mode(&o);
+  resolve_dirs(&d, &o);
+  int ret = run_daemon(&d, &o);
+  daemon_free(&d);
+  g_free(o.address);
+  g_free(o.backend);
+  g_free(o.config_dir);
+  g_free(o.state_dir);
+  return ret;
+}

@@ -1,0 +1,418 @@
+/* org.shiftd.Shift1.Manager at /org/shiftd/Shift1. */
+#include <errno.h>
+#include <string.h>
+
+#include "agent.h"
+#include "agent-registry.h"
+#include "backend.h"
+#include "bus-errors.h"
+#include "caller.h"
+#include "build-config.h"
+#include "config.h"
+#include "daemon-bus.h"
+#include "log.h"
+#include "run.h"
+#include "sd-glue.h"
+#include "shiftd-names.h"
+#include "slot-limiter.h"
+
+#define OPTION_TEXT_MAX 256
+#define MAX_STEPS_LIMIT 10000
+
+int
+bus_paths_to_nodes(GPtrArray *paths, char ***nodes)
+{
+  char **out = calloc(paths->len + 1, sizeof(char *));
+  if (out == NULL)
+    return -ENOMEM;
+  for (guint i = 0; i < paths->len; i++) {
+    out[i] = strdup(g_ptr_array_index(paths, i));
+    if (out[i] == NULL) {
+      for (guint j = 0; j < i; j++)
+        free(out[j]);
+      free(out);
+      return -ENOMEM;
+    }
+  }
+  *nodes = out;
+  return 0;
+}
+
+/* --- StartRun and its twins --- */
+
+static void
+reply_receipt(Run *run, const GError *error, gpointer user_data)
+{
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = user_data;
+  if (error) {
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_BUSY, "cannot record the run: %s", error->message);
+    return;
+  }
+  sd_bus_reply_method_return(m, "so", run->published->name, run->path);
+}
+
+int
+bus_start_run(Daemon *d, sd_bus_message *m, Agent *agent, const char *task, const char *trigger,
+              const RunOptions *options, sd_bus_error *error)
+{
+  uid_t uid;
+  int r = caller_get_uid(m, &uid);
+  if (r < 0)
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+  g_autoptr(GError) gerror = NULL;
+  Run *run = engine_start_run(d, agent, task, trigger, uid, options, reply_receipt, sd_bus_message_ref(m), &gerror);
+  if (run == NULL) {
+    sd_bus_message_unref(m);
+    return sd_bus_error_set(error, shiftd_bus_error_name(gerror), gerror->message);
+  }
+  return 1;
+}
+
+static int
+option_type_error(sd_bus_error *error, const char *key, const char *want, const char *got)
+{
+  return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"%s\" must be of type '%s', not '%s'", key,
+                           want, got);
+}
+
+/* Reads one a{sv} entry's variant of the expected basic type. */
+static int
+read_option(sd_bus_message *m, const char *key, const char *want, void *value, sd_bus_error *error)
+{
+  const char *contents = NULL;
+  int r = sd_bus_message_peek_type(m, NULL, &contents);
+  if (r < 0)
+    return r;
+  if (!g_str_equal(contents, want))
+    return option_type_error(error, key, want, contents);
+  return sd_bus_message_read(m, "v", want, value);
+}
+
+static int
+check_text_option(const char *key, const char *value, gboolean allow_empty, sd_bus_error *error)
+{
+  if (!allow_empty && value[0] == '\0')
+    return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"%s\" must not be empty", key);
+  if (strlen(value) > OPTION_TEXT_MAX)
+    return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"%s\" is longer than %d bytes", key,
+                             OPTION_TEXT_MAX);
+  for (const char *p = value; *p; p++)
+    if ((unsigned char)*p < 0x20)
+      return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"%s\" contains a control character",
+                               key);
+  return 0;
+}
+
+static int
+read_run_options(sd_bus_message *m, RunOptions *o, sd_bus_error *error)
+{
+  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+  if (r < 0)
+    return r;
+  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+    const char *key = NULL;
+    r = sd_bus_message_read(m, "s", &key);
+    if (r < 0)
+      return r;
+    if (g_str_equal(key, "model")) {
+      r = read_option(m, key, "s", &o->model, error);
+      if (r >= 0)
+        r = check_text_option(key, o->model, FALSE, error);
+    } else if (g_str_equal(key, "label")) {
+      r = read_option(m, key, "s", &o->label, error);
+      if (r >= 0)
+        r = check_text_option(key, o->label, TRUE, error);
+    } else if (g_str_equal(key, "max_steps")) {
+      r = read_option(m, key, "u", &o->max_steps, error);
+      if (r >= 0 && (o->max_steps == 0 || o->max_steps > MAX_STEPS_LIMIT))
+        r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"max_steps\" must be from 1 to %d",
+                              MAX_STEPS_LIMIT);
+    } else if (g_str_equal(key, "timeout")) {
+      r = read_option(m, key, "t", &o->timeout_usec, error);
+      if (r >= 0 && o->timeout_usec < 1000)
+        r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                              "option \"timeout\" is in microseconds and must be at least 1000");
+    } else {
+      r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                            "unknown option \"%s\" (known: model, max_steps, timeout, label)", key);
+    }
+    if (r < 0)
+      return r;
+    r = sd_bus_message_exit_container(m);
+    if (r < 0)
+      return r;
+  }
+  if (r < 0)
+    return r;
+  return sd_bus_message_exit_container(m);
+}
+
+static int
+method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  const char *agent_name = NULL, *task = NULL;
+  RunOptions options = { 0 };
+  int r = sd_bus_message_read(m, "ss", &agent_name, &task);
+  if (r < 0)
+    return r;
+  r = read_run_options(m, &options, error);
+  if (r < 0)
+    return r;
+  Agent *agent = daemon_find_agent(d, agent_name[0] ? agent_name : "default");
+  if (agent == NULL)
+    return sd_bus_error_setf(error, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", agent_name);
+  return bus_start_run(d, m, agent, task, "manual", &options, error);
+}
+
+static int
+method_get_run(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  const char *name = NULL;
+  int r = sd_bus_message_read(m, "s", &name);
+  if (r < 0)
+    return r;
+  Run *run = daemon_find_run(d, name);
+  if (run == NULL)
+    return sd_bus_error_setf(error, SHIFTD_ERROR_NO_SUCH_RUN, "no run named \"%s\"", name);
+  return sd_bus_reply_method_return(m, "o", run->path);
+}
+
+typedef struct {
+  const char *state;
+  const char *agent;
+  uint32_t limit;
+  uint64_t since;
+} RunFilter;
+
+static int
+read_run_filter(sd_bus_message *m, RunFilter *f, sd_bus_error *error)
+{
+  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+  if (r < 0)
+    return r;
+  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+    const char *key = NULL;
+    r = sd_bus_message_read(m, "s", &key);
+    if (r < 0)
+      return r;
+    if (g_str_equal(key, "state")) {
+      r = read_option(m, key, "s", &f->state, error);
+      if (r >= 0 && !shiftd_run_state_is_valid(f->state))
+        r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                              "unknown state \"%s\" (known: queued, running, waiting, done, idle, failed, cancelled)",
+                              f->state);
+    } else if (g_str_equal(key, "agent")) {
+      r = read_option(m, key, "s", &f->agent, error);
+    } else if (g_str_equal(key, "limit")) {
+      r = read_option(m, key, "u", &f->limit, error);
+    } else if (g_str_equal(key, "since")) {
+      r = read_option(m, key, "t", &f->since, error);
+    } else {
+      r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                            "unknown filter \"%s\" (known: state, agent, limit, since)", key);
+    }
+    if (r < 0)
+      return r;
+    r = sd_bus_message_exit_container(m);
+    if (r < 0)
+      return r;
+  }
+  if (r < 0)
+    return r;
+  return sd_bus_message_exit_container(m);
+}
+
+static gboolean
+run_matches(Run *run, const RunFilter *f, uid_t uid)
+{
+  const ShiftdRunRow *row = run->published;
+  if (row == NULL || !caller_may_access(run->daemon, uid, row->owner))
+    return FALSE;
+  if (f->state && !g_str_equal(row->state, f->state))
+    return FALSE;
+  if (f->agent && !g_str_equal(row->agent, f->agent))
+    return FALSE;
+  return row->created_at >= f->since;
+}
+
+static int
+method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  RunFilter filter = { 0 };
+  uid_t uid;
+  int r = read_run_filter(m, &filter, error);
+  if (r < 0)
+    return r;
+  r = caller_get_uid(m, &uid);
+  if (r < 0)
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+
+  g_autoptr(GPtrArray) matches = g_ptr_array_new();
+  for (guint i = 0; i < d->run_order->len; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    if (run_matches(run, &filter, uid))
+      g_ptr_array_add(matches, run);
+  }
+  /* A limit keeps the newest, still in creation order. */
+  guint first = filter.limit && matches->len > filter.limit ? matches->len - filter.limit : 0;
+
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+  r = sd_bus_message_new_method_return(m, &reply);
+  if (r < 0)
+    return r;
+  r = sd_bus_message_open_container(reply, 'a', "(ssssto)");
+  if (r < 0)
+    return r;
+  for (guint i = first; i < matches->len; i++) {
+    Run *run = g_ptr_array_index(matches, i);
+    const ShiftdRunRow *row = run->published;
+    r = sd_bus_message_append(reply, "(ssssto)", row->name, row->agent, row->state, row->summary, row->created_at,
+                              run->path);
+    if (r < 0)
+      return r;
+  }
+  r = sd_bus_message_close_container(reply);
+  if (r < 0)
+    return r;
+  return sd_bus_send(NULL, reply, NULL);
+}
+
+static int
+method_list_agents(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+  int r = sd_bus_message_new_method_return(m, &reply);
+  if (r < 0)
+    return r;
+  r = sd_bus_message_open_container(reply, 'a', "(sssto)");
+  if (r < 0)
+    return r;
+  g_autoptr(GPtrArray) agents = agent_registry_sorted(d);
+  for (guint i = 0; i < agents->len; i++) {
+    Agent *a = g_ptr_array_index(agents, i);
+    r = sd_bus_message_append(reply, "(sssto)", a->name, a->description, a->schedule, agent_next_wake(a), a->path);
+    if (r < 0)
+      return r;
+  }
+  r = sd_bus_message_close_container(reply);
+  if (r < 0)
+    return r;
+  return sd_bus_send(NULL, reply, NULL);
+}
+
+static int
+method_trigger_agent(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  const char *name = NULL;
+  int r = sd_bus_message_read(m, "s", &name);
+  if (r < 0)
+    return r;
+  Agent *agent = daemon_find_agent(d, name);
+  if (agent == NULL)
+    return sd_bus_error_setf(error, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", name);
+  return agent_bus_trigger(agent, m, error);
+}
+
+static int
+method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  uid_t uid;
+  int r = caller_get_uid(m, &uid);
+  if (r < 0)
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+  if (!caller_may_access(d, uid, 0))
+    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not reload the agents", (unsigned)uid);
+  g_autoptr(GPtrArray) problems = agent_registry_reload(d);
+  if (problems->len == 0)
+    return sd_bus_reply_method_return(m, NULL);
+  g_ptr_array_add(problems, NULL);
+  g_autofree char *text = g_strjoinv("; ", (char **)problems->pdata);
+  return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "some agent files were refused: %s", text);
+}
+
+static int
+prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int
+prop_mode(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, void *userdata,
+          sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  return sd_bus_message_append(reply, "s", d->mode == DAEMON_MODE_SYSTEM ? "system" : "user");
+}
+
+static int
+prop_backend(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  return sd_bus_message_append(reply, "s", d->backend->name);
+}
+
+static int
+prop_slots(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+           void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  uint32_t v = 0;
+  if (g_str_equal(prop, "ModelSlots"))
+    v = slot_limiter_get_slots(d->slots);
+  else if (g_str_equal(prop, "ModelSlotsInUse"))
+    v = slot_limiter_get_in_use(d->slots);
+  else if (g_str_equal(prop, "ModelQueueLength"))
+    v = slot_limiter_get_queue_length(d->slots);
+  return sd_bus_message_append(reply, "u", v);
+}
+
+static int
+prop_active_runs(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                 void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  return sd_bus_message_append(reply, "u", (uint32_t)d->active_runs);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+  SD_BUS_VTABLE_START(0),
+  SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("Mode", "s", prop_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("Backend", "s", prop_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("ModelSlots", "u", prop_slots, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("ModelSlotsInUse", "u", prop_slots, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("ModelQueueLength", "u", prop_slots, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("ActiveRuns", "u", prop_active_runs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_METHOD_WITH_ARGS("StartRun", SD_BUS_ARGS("s", agent, "s", task, "a{sv}", options),
+                          SD_BUS_RESULT("s", name, "o", path), method_start_run, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("GetRun", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path), method_get_run,
+                          SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("ListRuns", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("a(ssssto)", runs),
+                          method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("ListAgents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssto)", agents), method_list_agents,
+                          SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("TriggerAgent", SD_BUS_ARGS("s", agent), SD_BUS_RESULT("s", name, "o", path),
+                          method_trigger_agent, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_SIGNAL_WITH_ARGS("RunStarted", SD_BUS_ARGS("s", name, "o", path), 0),
+  SD_BUS_SIGNAL_WITH_ARGS("RunFinished", SD_BUS_ARGS("s", name, "o", path, "s", state), 0),
+  SD_BUS_SIGNAL_WITH_ARGS("DecisionRequested", SD_BUS_ARGS("s", name, "o", path, "s", question, "as", choices), 0),
+  SD_BUS_VTABLE_END
+};
+
+int
+manager_bus_register(Daemon *d)
+{
+  int r = sd_bus_add_object_vtable(d->bus, NULL, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, manager_vtable, d);
+  if (r < 0)
+    return r;
+  return sd_bus_add_object_manager(d->bus, NULL, SHIFTD_MANAGER_PATH);
+}

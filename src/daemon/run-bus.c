@@ -1,0 +1,283 @@
+/* org.shiftd.Shift1.Run: one object per run, answered from memory (properties)
+ * or one store read (GetEvents). */
+#include <errno.h>
+
+#include "bus-errors.h"
+#include "caller.h"
+#include "daemon-bus.h"
+#include "log.h"
+#include "run-engine.h"
+#include "run.h"
+#include "sd-glue.h"
+#include "shiftd-names.h"
+#include "slot-limiter.h"
+#include "worker.h"
+
+#define EVENTS_DEFAULT_MAX 1000
+#define EVENTS_LIMIT 10000
+
+/* Content-bearing properties are shown only to callers who may read the run.
+ * Outside a call (emission) there is no caller: nothing is shown. */
+static int
+may_read(Run *run, sd_bus *bus)
+{
+  sd_bus_message *m = sd_bus_get_current_message(bus);
+  if (m == NULL)
+    return 0;
+  uid_t uid;
+  if (caller_get_uid(m, &uid) < 0)
+    return 0;
+  return caller_may_access(run->daemon, uid, run->published->owner);
+}
+
+#define PUBLIC_STRING(fn, field) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Run *run = userdata; \
+    return sd_bus_message_append(reply, "s", run->published->field); \
+  }
+#define PRIVATE_STRING(fn, field) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Run *run = userdata; \
+    return sd_bus_message_append(reply, "s", may_read(run, bus) ? run->published->field : ""); \
+  }
+#define UINT32(fn, field) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Run *run = userdata; \
+    return sd_bus_message_append(reply, "u", (uint32_t)run->published->field); \
+  }
+#define UINT64(fn, field) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Run *run = userdata; \
+    return sd_bus_message_append(reply, "t", (uint64_t)run->published->field); \
+  }
+
+PUBLIC_STRING(prop_name, name)
+PUBLIC_STRING(prop_agent, agent)
+PUBLIC_STRING(prop_trigger, trigger)
+PUBLIC_STRING(prop_state, state)
+PUBLIC_STRING(prop_unit, unit)
+PRIVATE_STRING(prop_task, task)
+PRIVATE_STRING(prop_result, result)
+PRIVATE_STRING(prop_error, error)
+PRIVATE_STRING(prop_question, question)
+UINT32(prop_step, step)
+UINT32(prop_attempt, attempt)
+UINT32(prop_event_count, event_count)
+UINT32(prop_owner, owner)
+UINT64(prop_deadline, decision_deadline)
+UINT64(prop_created, created_at)
+UINT64(prop_started, started_at)
+UINT64(prop_updated, updated_at)
+UINT64(prop_finished, finished_at)
+
+static int
+prop_summary(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  Daemon *d = run->daemon;
+  if (run->worker && g_str_equal(run->published->state, SHIFTD_STATE_RUNNING)) {
+    guint pos = slot_limiter_get_position(d->slots, run->worker);
+    if (pos > 0) {
+      g_autofree char *text = g_strdup_printf("waiting for a model slot (%u of %u in the queue; %u slots busy)", pos,
+                                              slot_limiter_get_queue_length(d->slots),
+                                              slot_limiter_get_in_use(d->slots));
+      return sd_bus_message_append(reply, "s", text);
+    }
+  }
+  if (!may_read(run, bus))
+    return sd_bus_message_append(reply, "s", run->published->state);
+  return sd_bus_message_append(reply, "s", run->published->summary);
+}
+
+static int
+prop_choices(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  char *none[] = { NULL };
+  return sd_bus_message_append_strv(reply, may_read(run, bus) ? run->published->choices : none);
+}
+
+/* Replies AccessDenied unless the caller may act on the run; 0 = go on. */
+static int
+check_access(Run *run, sd_bus_message *m, const char *what, uid_t *ret_uid, sd_bus_error *error)
+{
+  uid_t uid;
+  int r = caller_get_uid(m, &uid);
+  if (r < 0)
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+  if (!caller_may_access(run->daemon, uid, run->published->owner)) {
+    log_run(LOG_NOTICE, run->published->name, run->published->agent, "uid %u may not %s this run", (unsigned)uid,
+            what);
+    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s run %s", (unsigned)uid, what,
+                             run->published->name);
+  }
+  *ret_uid = uid;
+  return 0;
+}
+
+static int
+method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  uint32_t from = 0, max = 0;
+  uid_t uid;
+  int r = sd_bus_message_read(m, "uu", &from, &max);
+  if (r < 0)
+    return r;
+  r = check_access(run, m, "read the events of", &uid, error);
+  if (r < 0)
+    return r;
+  if (from == 0)
+    from = 1;
+  if (max == 0)
+    max = EVENTS_DEFAULT_MAX;
+  max = MIN(max, EVENTS_LIMIT);
+
+  g_autoptr(GError) gerror = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  if (from <= run->published->event_count) {
+    events = shiftd_store_get_events(run->daemon->store, run->published->name, from, run->published->event_count,
+                                     max, &gerror);
+    if (events == NULL)
+      return sd_bus_error_setf(error, SHIFTD_ERROR_BUSY, "cannot read events: %s", gerror->message);
+  }
+
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+  r = sd_bus_message_new_method_return(m, &reply);
+  if (r < 0)
+    return r;
+  r = sd_bus_message_open_container(reply, 'a', "(utss)");
+  if (r < 0)
+    return r;
+  for (guint i = 0; events && i < events->len; i++) {
+    ShiftdEventRow *e = g_ptr_array_index(events, i);
+    r = sd_bus_message_append(reply, "(utss)", e->seq, e->time, e->kind, e->json);
+    if (r < 0)
+      return r;
+  }
+  r = sd_bus_message_close_container(reply);
+  if (r < 0)
+    return r;
+  return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Replies once the change is durable. */
+static void
+reply_when_committed(Run *run, const GError *error, gpointer user_data)
+{
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = user_data;
+  if (error)
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_BUSY, "cannot record the change: %s", error->message);
+  else
+    sd_bus_reply_method_return(m, NULL);
+}
+
+static int
+method_answer(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  const char *choice = NULL;
+  uid_t uid;
+  int r = sd_bus_message_read(m, "s", &choice);
+  if (r < 0)
+    return r;
+  r = check_access(run, m, "answer", &uid, error);
+  if (r < 0)
+    return r;
+  g_autoptr(GError) gerror = NULL;
+  if (!engine_answer(run, choice, uid, "bus", reply_when_committed, sd_bus_message_ref(m), &gerror)) {
+    sd_bus_message_unref(m);
+    return sd_bus_error_set(error, shiftd_bus_error_name(gerror), gerror->message);
+  }
+  return 1;
+}
+
+static int
+method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  uid_t uid;
+  int r = check_access(run, m, "cancel", &uid, error);
+  if (r < 0)
+    return r;
+  g_autoptr(GError) gerror = NULL;
+  if (!engine_cancel(run, uid, reply_when_committed, sd_bus_message_ref(m), &gerror)) {
+    sd_bus_message_unref(m);
+    return sd_bus_error_set(error, shiftd_bus_error_name(gerror), gerror->message);
+  }
+  return 1;
+}
+
+static const sd_bus_vtable run_vtable[] = {
+  SD_BUS_VTABLE_START(0),
+  SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("Agent", "s", prop_agent, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("Task", "s", prop_task, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("Trigger", "s", prop_trigger, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("State", "s", prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  /* Content-bearing: announced by name only, read back with the caller's rights. */
+  SD_BUS_PROPERTY("Summary", "s", prop_summary, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+  SD_BUS_PROPERTY("Result", "s", prop_result, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+  SD_BUS_PROPERTY("Error", "s", prop_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+  SD_BUS_PROPERTY("Question", "s", prop_question, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+  SD_BUS_PROPERTY("Choices", "as", prop_choices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+  SD_BUS_PROPERTY("DecisionDeadline", "t", prop_deadline, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Step", "u", prop_step, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Attempt", "u", prop_attempt, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("EventCount", "u", prop_event_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("CreatedAt", "t", prop_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY("StartedAt", "t", prop_started, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("UpdatedAt", "t", prop_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("FinishedAt", "t", prop_finished, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Unit", "s", prop_unit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Owner", "u", prop_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("u", from, "u", max), SD_BUS_RESULT("a(utss)", events),
+                          method_get_events, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("Answer", SD_BUS_ARGS("s", choice), SD_BUS_NO_RESULT, method_answer,
+                          SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", seq, "t", time, "s", kind, "s", json), 0),
+  SD_BUS_VTABLE_END
+};
+
+static int
+run_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
+{
+  Run *run = daemon_find_run_by_path(userdata, path);
+  if (run == NULL)
+    return 0;
+  *found = run;
+  return 1;
+}
+
+static int
+run_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  g_autoptr(GPtrArray) paths = g_ptr_array_new();
+  for (guint i = 0; i < d->run_order->len; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    if (run->published)
+      g_ptr_array_add(paths, run->path);
+  }
+  return bus_paths_to_nodes(paths, nodes);
+}
+
+int
+run_bus_register(Daemon *d)
+{
+  int r = sd_bus_add_fallback_vtable(d->bus, NULL, SHIFTD_RUN_PATH_PREFIX, SHIFTD_RUN_IFACE, run_vtable, run_find, d);
+  if (r < 0)
+    return r;
+  return sd_bus_add_node_enumerator(d->bus, NULL, SHIFTD_RUN_PATH_PREFIX, run_enumerate, d);
+}

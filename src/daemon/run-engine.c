@@ -1,0 +1,795 @@
+#include "run-engine.h"
+
+#include <string.h>
+
+#include "agent.h"
+#include "backend.h"
+#include "bus-errors.h"
+#include "json-util.h"
+#include "log.h"
+#include "protocol.h"
+#include "run-name.h"
+#include "shiftd-names.h"
+#include "slot-limiter.h"
+#include "time-span.h"
+#include "worker.h"
+
+#define SUMMARY_MAX 200
+#define EVENT_TEXT_MAX 4000
+
+static const char *const worker_event_kinds[] = {
+  "model_call", "model_reply", "tool_call", "tool_result", "note", NULL,
+};
+
+static void schedule_launch(Daemon *d);
+static void arm_timeout(Run *run);
+static void arm_decision_deadline(Run *run);
+
+static guint64
+now_usec(void)
+{
+  return (guint64)g_get_real_time();
+}
+
+static void
+set_summary(Run *run, const char *text)
+{
+  g_autofree char *line = shiftd_one_line(text, SUMMARY_MAX);
+  shiftd_set_string(&run->pending->summary, line);
+}
+
+static void
+set_summaryf(Run *run, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void
+set_summaryf(Run *run, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *text = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  set_summary(run, text);
+}
+
+/* --- receipts --- */
+
+static char *
+unique_run_name(Daemon *d, const char *agent)
+{
+  for (guint len = 4;; len++) {
+    for (guint tries = 0; tries < 32; tries++) {
+      char *name = shiftd_run_name_generate(agent, len, d->rand);
+      if (!g_hash_table_contains(d->runs, name))
+        return name;
+      g_free(name);
+    }
+  }
+}
+
+static gboolean
+check_task(const char *task, GError **error)
+{
+  if (!g_utf8_validate(task, -1, NULL)) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT, "the task is not valid UTF-8");
+    return FALSE;
+  }
+  gsize len = strlen(task);
+  if (len > SHIFTD_MAX_TASK_BYTES) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT,
+                "the task is %" G_GSIZE_FORMAT " bytes; the limit is %d", len, SHIFTD_MAX_TASK_BYTES);
+    return FALSE;
+  }
+  for (const char *p = task; *p; p++)
+    if (!g_ascii_isspace(*p))
+      return TRUE;
+  g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT, "the task is empty");
+  return FALSE;
+}
+
+typedef struct {
+  RunCommitted cb;
+  gpointer user_data;
+} Continuation;
+
+static Continuation *
+continuation_new(RunCommitted cb, gpointer user_data)
+{
+  Continuation *c = g_new0(Continuation, 1);
+  c->cb = cb;
+  c->user_data = user_data;
+  return c;
+}
+
+static void
+enqueue_launch(Run *run)
+{
+  if (run->in_launch_queue)
+    return;
+  run->in_launch_queue = TRUE;
+  g_queue_push_tail(&run->daemon->launch_queue, run);
+  schedule_launch(run->daemon);
+}
+
+static void
+receipt_committed(Run *run, const GError *error, gpointer user_data)
+{
+  g_autofree Continuation *c = user_data;
+  if (c->cb)
+    c->cb(run, error, c->user_data);
+  if (error == NULL && g_str_equal(run->pending->state, SHIFTD_STATE_QUEUED))
+    enqueue_launch(run);
+}
+
+Run *
+engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger, guint32 owner,
+                 const RunOptions *options, RunCommitted cb, gpointer user_data, GError **error)
+{
+  if (d->stopping) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_BUSY, "shiftd is stopping");
+    return NULL;
+  }
+  if (!check_task(task, error))
+    return NULL;
+
+  ShiftdRunRow *row = shiftd_run_row_new();
+  g_free(row->name);
+  row->name = unique_run_name(d, agent->name);
+  shiftd_set_string(&row->agent, agent->name);
+  shiftd_set_string(&row->task, task);
+  shiftd_set_string(&row->trigger, trigger);
+  row->owner = owner;
+  row->created_at = row->updated_at = now_usec();
+  shiftd_set_string(&row->model, options && options->model ? options->model : "");
+  shiftd_set_string(&row->label, options && options->label ? options->label : "");
+  row->max_steps = options && options->max_steps ? options->max_steps : d->config->max_steps;
+  row->timeout_usec = options && options->timeout_usec ? options->timeout_usec : d->config->run_timeout_usec;
+
+  Run *run = run_new(d, row, FALSE);
+  g_hash_table_insert(d->runs, run->pending->name, run);
+  g_ptr_array_add(d->run_order, run);
+  set_summary(run, "queued");
+
+  JsonObject *data = json_object_new();
+  json_object_set_string_member(data, "agent", agent->name);
+  json_object_set_string_member(data, "trigger", trigger);
+  json_object_set_int_member(data, "owner", owner);
+  g_autofree char *task_head = shiftd_utf8_truncate(task, EVENT_TEXT_MAX);
+  json_object_set_string_member(data, "task", task_head);
+  json_object_set_int_member(data, "max_steps", row->max_steps);
+  json_object_set_int_member(data, "timeout_usec", (gint64)row->timeout_usec);
+  if (row->model[0])
+    json_object_set_string_member(data, "model", row->model);
+  if (row->label[0])
+    json_object_set_string_member(data, "label", row->label);
+
+  RunTxn *t = run_txn_begin(run);
+  run_txn_event(t, "created", data);
+  run_txn_commit(t, receipt_committed, continuation_new(cb, user_data));
+  log_run(LOG_INFO, row->name, agent->name, "run created (%s, uid %u)", trigger, owner);
+  return run;
+}
+
+/* --- endings --- */
+
+static void
+account_attempt_time(Run *run)
+{
+  if (run->attempt_started_mono == 0)
+    return;
+  guint64 now = (guint64)g_get_monotonic_time();
+  run->pending->active_usec += now - run->attempt_started_mono;
+  run->attempt_started_mono = 0;
+  run->timeout_source = sd_event_source_disable_unref(run->timeout_source);
+}
+
+static void
+clear_question(ShiftdRunRow *row)
+{
+  shiftd_set_string(&row->question, "");
+  g_strfreev(row->choices);
+  row->choices = g_new0(char *, 1);
+  g_clear_pointer(&row->decision_default, g_free);
+  row->decision_deadline = 0;
+}
+
+/* Stages the final state and the final event. */
+static void
+stage_final(RunTxn *t, Run *run, const char *state, const char *kind, JsonObject *data)
+{
+  ShiftdRunRow *row = run->pending;
+  account_attempt_time(run);
+  run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
+  if (run->in_launch_queue) {
+    g_queue_remove(&run->daemon->launch_queue, run);
+    run->in_launch_queue = FALSE;
+  }
+  shiftd_set_string(&row->state, state);
+  shiftd_set_string(&row->unit, "");
+  clear_question(row);
+  g_clear_pointer(&row->answer, g_free);
+  row->finished_at = now_usec();
+  run_txn_event(t, kind, data);
+}
+
+static void
+fail_run(Run *run, const char *reason, RunCommitted cb, gpointer user_data)
+{
+  if (shiftd_run_state_is_final(run->pending->state))
+    return;
+  log_run(LOG_WARNING, run->pending->name, run->pending->agent, "failed: %s", reason);
+  RunTxn *t = run_txn_begin(run);
+  shiftd_set_string(&run->pending->error, reason);
+  set_summaryf(run, "failed: %s", reason);
+  JsonObject *data = json_object_new();
+  json_object_set_string_member(data, "error", reason);
+  stage_final(t, run, SHIFTD_STATE_FAILED, "failed", data);
+  run_txn_commit(t, cb, user_data);
+  if (run->worker)
+    worker_abandon(run->worker, reason);
+}
+
+/* --- launching attempts --- */
+
+static int
+on_launch(sd_event_source *s, void *userdata)
+{
+  engine_launch_queued(userdata);
+  return 0;
+}
+
+static void
+schedule_launch(Daemon *d)
+{
+  if (d->launch_source == NULL) {
+    if (sd_event_add_defer(d->event, &d->launch_source, on_launch, d) < 0)
+      return;
+  }
+  sd_event_source_set_enabled(d->launch_source, SD_EVENT_ONESHOT);
+}
+
+static JsonObject *
+build_hello(Run *run, Agent *agent, guint32 attempt)
+{
+  Daemon *d = run->daemon;
+  ShiftdRunRow *row = run->pending;
+  JsonObject *hello = shiftd_protocol_message_new("hello");
+  json_object_set_int_member(hello, "version", SHIFTD_PROTOCOL_VERSION);
+  json_object_set_string_member(hello, "run", row->name);
+  json_object_set_string_member(hello, "agent", row->agent);
+  json_object_set_int_member(hello, "attempt", attempt);
+  json_object_set_string_member(hello, "trigger", row->trigger);
+  json_object_set_string_member(hello, "task", row->task);
+  json_object_set_int_member(hello, "step", row->step);
+
+  if (!run->checkpoint_loaded) {
+    g_autoptr(GError) error = NULL;
+    guint32 step = 0;
+    run->checkpoint = shiftd_store_get_checkpoint(d->store, row->name, &step, &error);
+    if (error)
+      log_run(LOG_WARNING, row->name, row->agent, "cannot read the checkpoint: %s", error->message);
+    run->checkpoint_loaded = TRUE;
+  }
+  g_autoptr(JsonNode) messages = run->checkpoint ? shiftd_json_parse(run->checkpoint, -1, NULL) : NULL;
+  if (messages && JSON_NODE_HOLDS_ARRAY(messages))
+    json_object_set_member(hello, "messages", g_steal_pointer(&messages));
+  else
+    json_object_set_null_member(hello, "messages");
+  if (row->answer)
+    json_object_set_string_member(hello, "answer", row->answer);
+  else
+    json_object_set_null_member(hello, "answer");
+
+  JsonObject *settings = json_object_new();
+  agent_fill_worker_settings(agent, run, settings);
+  json_object_set_object_member(hello, "settings", settings);
+
+  JsonObject *model = json_object_new();
+  json_object_set_string_member(model, "base_url", d->config->model_base_url);
+  const char *name = row->model[0] ? row->model : (agent->model && agent->model[0] ? agent->model : d->config->model_name);
+  json_object_set_string_member(model, "name", name);
+  json_object_set_string_member(model, "api_key", d->api_key ? d->api_key : "");
+  json_object_set_int_member(model, "timeout_usec", (gint64)d->config->model_timeout_usec);
+  json_object_set_int_member(model, "retries", d->config->model_retries);
+  json_object_set_int_member(model, "retry_delay_usec", (gint64)d->config->model_retry_delay_usec);
+  json_object_set_object_member(hello, "model", model);
+  return hello;
+}
+
+static void
+launch_attempt(Run *run)
+{
+  Daemon *d = run->daemon;
+  ShiftdRunRow *row = run->pending;
+  run->in_launch_queue = FALSE;
+  if (!g_str_equal(row->state, SHIFTD_STATE_QUEUED) || run->worker)
+    return;
+
+  Agent *agent = daemon_find_agent(d, row->agent);
+  if (agent == NULL) {
+    g_autofree char *why = g_strdup_printf("the agent \"%s\" no longer exists", row->agent);
+    fail_run(run, why, NULL, NULL);
+    return;
+  }
+  if (row->timeout_usec && row->active_usec >= row->timeout_usec) {
+    g_autofree char *span = shiftd_time_span_format(row->timeout_usec);
+    g_autofree char *why = g_strdup_printf("timed out after %s", span);
+    fail_run(run, why, NULL, NULL);
+    return;
+  }
+
+  guint32 attempt = row->attempt + 1;
+  g_autoptr(GError) error = NULL;
+  int child_fd = -1;
+  Worker *w = worker_new(d, run, attempt, &child_fd, &error);
+  if (w == NULL || !d->backend->launch(d->backend, w, child_fd, &error)) {
+    g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
+    if (w)
+      worker_unref(w);
+    fail_run(run, why, NULL, NULL);
+    return;
+  }
+  run->worker = w;
+  d->live_workers++;
+  run->attempt_started_mono = (guint64)g_get_monotonic_time();
+
+  gboolean resumed = run->resume_next;
+  run->resume_next = FALSE;
+  row->attempt = attempt;
+  if (row->started_at == 0)
+    row->started_at = now_usec();
+  shiftd_set_string(&row->state, SHIFTD_STATE_RUNNING);
+  shiftd_set_string(&row->unit, w->unit);
+
+  JsonObject *data = json_object_new();
+  json_object_set_int_member(data, "attempt", attempt);
+  json_object_set_string_member(data, "backend", d->backend->name);
+  if (w->pid > 0)
+    json_object_set_int_member(data, "pid", w->pid);
+  if (w->unit[0])
+    json_object_set_string_member(data, "unit", w->unit);
+  if (resumed) {
+    json_object_set_string_member(data, "reason", "the previous worker was lost");
+    json_object_set_int_member(data, "from_step", row->step);
+    set_summaryf(run, "resumed from step %u (attempt %u)", row->step, attempt);
+  } else {
+    set_summaryf(run, "started (attempt %u)", attempt);
+  }
+  RunTxn *t = run_txn_begin(run);
+  run_txn_event(t, resumed ? "resumed" : "started", data);
+  run_txn_commit(t, NULL, NULL);
+  log_run(LOG_INFO, row->name, row->agent, "attempt %u %s (%s%s%s)", attempt, resumed ? "resumed" : "started",
+          d->backend->name, w->unit[0] ? " " : "", w->unit);
+
+  worker_send(w, build_hello(run, agent, attempt));
+  arm_timeout(run);
+}
+
+void
+engine_launch_queued(Daemon *d)
+{
+  while (!d->stopping && d->live_workers < d->config->max_active_runs && !g_queue_is_empty(&d->launch_queue))
+    launch_attempt(g_queue_pop_head(&d->launch_queue));
+}
+
+/* --- timeouts and deadlines --- */
+
+static int
+on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+  Run *run = userdata;
+  run->timeout_source = sd_event_source_disable_unref(run->timeout_source);
+  g_autofree char *span = shiftd_time_span_format(run->pending->timeout_usec);
+  g_autofree char *why = g_strdup_printf("timed out after %s", span);
+  fail_run(run, why, NULL, NULL);
+  return 0;
+}
+
+static void
+arm_timeout(Run *run)
+{
+  ShiftdRunRow *row = run->pending;
+  run->timeout_source = sd_event_source_disable_unref(run->timeout_source);
+  if (row->timeout_usec == 0 || row->timeout_usec == SHIFTD_USEC_INFINITY)
+    return;
+  guint64 left = row->timeout_usec > row->active_usec ? row->timeout_usec - row->active_usec : 0;
+  sd_event_add_time_relative(run->daemon->event, &run->timeout_source, CLOCK_MONOTONIC, left, 0, on_run_timeout, run);
+}
+
+static void stage_answer(RunTxn *t, Run *run, const char *answer, const char *by, const char *via);
+
+static int
+on_decision_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+  Run *run = userdata;
+  ShiftdRunRow *row = run->pending;
+  run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
+  if (!g_str_equal(row->state, SHIFTD_STATE_WAITING))
+    return 0;
+  if (row->decision_default == NULL) {
+    fail_run(run, "no answer before the deadline", NULL, NULL);
+    return 0;
+  }
+  g_autofree char *answer = g_strdup(row->decision_default);
+  log_run(LOG_INFO, row->name, row->agent, "deadline passed; answering with the default \"%s\"", answer);
+  RunTxn *t = run_txn_begin(run);
+  stage_answer(t, run, answer, "deadline", "deadline");
+  run_txn_commit(t, receipt_committed, continuation_new(NULL, NULL));
+  return 0;
+}
+
+static void
+arm_decision_deadline(Run *run)
+{
+  run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
+  if (run->pending->decision_deadline == 0)
+    return;
+  sd_event_add_time(run->daemon->event, &run->deadline_source, CLOCK_REALTIME, run->pending->decision_deadline, 0,
+                    on_decision_deadline, run);
+}
+
+/* --- worker messages --- */
+
+typedef struct {
+  Worker *worker;
+  gint64 id;
+} Ack;
+
+static void
+ack_committed(Run *run, const GError *error, gpointer user_data)
+{
+  g_autofree Ack *ack = user_data;
+  if (error == NULL && !ack->worker->exited) {
+    JsonObject *msg = shiftd_protocol_message_new("ack");
+    json_object_set_int_member(msg, "id", ack->id);
+    worker_send(ack->worker, msg);
+  }
+  worker_unref(ack->worker);
+}
+
+static void
+commit_and_ack(RunTxn *t, Worker *w, JsonObject *msg)
+{
+  JsonNode *id = json_object_get_member(msg, "id");
+  if (id && JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_INT64) {
+    Ack *ack = g_new0(Ack, 1);
+    ack->worker = worker_ref(w);
+    ack->id = json_node_get_int(id);
+    run_txn_commit(t, ack_committed, ack);
+  } else {
+    run_txn_commit(t, NULL, NULL);
+  }
+}
+
+static void
+summarize_event(Run *run, const char *kind, JsonObject *data)
+{
+  gint64 step = shiftd_json_get_int(data, "step", 0);
+  const char *tool = shiftd_json_get_string(data, "tool", "?");
+  if (g_str_equal(kind, "model_call")) {
+    set_summaryf(run, "asking the model (step %" G_GINT64_FORMAT ")", step);
+    if (step > 0 && (guint64)step > run->pending->step)
+      run->pending->step = (guint32)MIN(step, G_MAXUINT32);
+  } else if (g_str_equal(kind, "model_reply")) {
+    JsonArray *calls = shiftd_json_get_array(data, "tool_calls");
+    if (calls && json_array_get_length(calls) > 0) {
+      g_autoptr(GString) names = g_string_new(NULL);
+      for (guint i = 0; i < json_array_get_length(calls); i++) {
+        const char *n = json_array_get_string_element(calls, i);
+        g_string_append_printf(names, "%s%s", i ? ", " : "", n ? n : "?");
+      }
+      set_summaryf(run, "the model chose %s (step %" G_GINT64_FORMAT ")", names->str, step);
+    } else {
+      set_summaryf(run, "the model replied (step %" G_GINT64_FORMAT ")", step);
+    }
+  } else if (g_str_equal(kind, "tool_call")) {
+    set_summaryf(run, "running %s (step %" G_GINT64_FORMAT ")", tool, step);
+  } else if (g_str_equal(kind, "note")) {
+    set_summary(run, shiftd_json_get_string(data, "text", ""));
+  }
+}
+
+static void
+on_event_message(Worker *w, Run *run, JsonObject *msg)
+{
+  const char *kind = shiftd_json_get_string(msg, "kind", NULL);
+  if (kind == NULL || !g_strv_contains(worker_event_kinds, kind)) {
+    g_autofree char *why = g_strdup_printf("worker protocol error: unknown event kind \"%s\"", kind ? kind : "");
+    engine_worker_protocol_error(w, why);
+    return;
+  }
+  JsonObject *data = shiftd_json_get_object(msg, "data");
+  data = data ? json_object_ref(data) : json_object_new();
+  summarize_event(run, kind, data);
+  RunTxn *t = run_txn_begin(run);
+  run_txn_event(t, kind, data);
+  commit_and_ack(t, w, msg);
+}
+
+static void
+on_checkpoint_message(Worker *w, Run *run, JsonObject *msg)
+{
+  JsonNode *messages = json_object_get_member(msg, "messages");
+  if (messages == NULL || !JSON_NODE_HOLDS_ARRAY(messages)) {
+    engine_worker_protocol_error(w, "worker protocol error: checkpoint without a messages array");
+    return;
+  }
+  gint64 step = shiftd_json_get_int(msg, "step", run->pending->step);
+  g_autofree char *text = shiftd_json_to_string(messages);
+  RunTxn *t = run_txn_begin(run);
+  if (step > 0 && (guint64)step > run->pending->step)
+    run->pending->step = (guint32)MIN(step, G_MAXUINT32);
+  run_txn_checkpoint(t, run->pending->step, text);
+  /* The conversation now holds the answer; later attempts get it from there. */
+  g_clear_pointer(&run->pending->answer, g_free);
+  commit_and_ack(t, w, msg);
+}
+
+static void
+on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
+{
+  ShiftdRunRow *row = run->pending;
+  RunTxn *t = NULL;
+  JsonObject *data = json_object_new();
+
+  if (g_str_equal(type, "done")) {
+    const char *result = shiftd_json_get_string(msg, "result", "");
+    shiftd_set_string(&row->result, result);
+    set_summary(run, result[0] ? result : "done");
+    json_object_set_string_member(data, "result", result);
+    t = run_txn_begin(run);
+    stage_final(t, run, SHIFTD_STATE_DONE, "done", data);
+  } else if (g_str_equal(type, "no_work")) {
+    const char *reason = shiftd_json_get_string(msg, "reason", "");
+    shiftd_set_string(&row->result, reason);
+    set_summaryf(run, "no work: %s", reason[0] ? reason : "nothing to do");
+    json_object_set_string_member(data, "reason", reason);
+    t = run_txn_begin(run);
+    stage_final(t, run, SHIFTD_STATE_IDLE, "no_work", data);
+  } else if (g_str_equal(type, "error")) {
+    const char *reason = shiftd_json_get_string(msg, "reason", "the worker reported an error");
+    shiftd_set_string(&row->error, reason);
+    set_summaryf(run, "failed: %s", reason);
+    json_object_set_string_member(data, "error", reason);
+    t = run_txn_begin(run);
+    stage_final(t, run, SHIFTD_STATE_FAILED, "failed", data);
+  } else { /* ask */
+    const char *question = shiftd_json_get_string(msg, "question", "");
+    if (question[0] == '\0') {
+      json_object_unref(data);
+      engine_worker_protocol_error(w, "worker protocol error: ask without a question");
+      return;
+    }
+    g_autoptr(GStrvBuilder) choices = g_strv_builder_new();
+    JsonArray *arr = shiftd_json_get_array(msg, "choices");
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+      const char *c = json_array_get_string_element(arr, i);
+      if (c && c[0])
+        g_strv_builder_add(choices, c);
+    }
+    Agent *agent = daemon_find_agent(run->daemon, row->agent);
+    const char *dflt = shiftd_json_get_string(msg, "default", NULL);
+    if (dflt == NULL && agent && agent->decision_default)
+      dflt = agent->decision_default;
+    gint64 timeout = shiftd_json_get_int(msg, "timeout_usec", 0);
+    if (timeout <= 0 && agent)
+      timeout = (gint64)agent->decision_timeout;
+
+    account_attempt_time(run);
+    shiftd_set_string(&row->state, SHIFTD_STATE_WAITING);
+    shiftd_set_string(&row->unit, "");
+    shiftd_set_string(&row->question, question);
+    g_strfreev(row->choices);
+    row->choices = g_strv_builder_end(choices);
+    row->decision_default = g_strdup(dflt);
+    row->decision_deadline = timeout > 0 ? now_usec() + (guint64)timeout : 0;
+    set_summaryf(run, "waiting for an answer: %s", question);
+
+    json_object_set_string_member(data, "question", question);
+    JsonArray *ca = json_array_new();
+    for (char **c = row->choices; *c; c++)
+      json_array_add_string_element(ca, *c);
+    json_object_set_array_member(data, "choices", ca);
+    if (dflt)
+      json_object_set_string_member(data, "default", dflt);
+    json_object_set_int_member(data, "deadline", (gint64)row->decision_deadline);
+    t = run_txn_begin(run);
+    run_txn_event(t, "asked", data);
+    arm_decision_deadline(run);
+  }
+  w->ended = TRUE;
+  log_run(LOG_INFO, row->name, row->agent, "%s", row->summary);
+  commit_and_ack(t, w, msg);
+}
+
+void
+engine_worker_message(Worker *w, const char *type, JsonObject *msg)
+{
+  Run *run = w->run;
+  if (w->abandoned || run->worker != w || w->ended)
+    return;
+
+  if (g_str_equal(type, "want_slot")) {
+    slot_limiter_request(w->daemon->slots, w);
+  } else if (g_str_equal(type, "free_slot")) {
+    slot_limiter_release(w->daemon->slots, w);
+  } else if (g_str_equal(type, "event")) {
+    on_event_message(w, run, msg);
+  } else if (g_str_equal(type, "checkpoint")) {
+    on_checkpoint_message(w, run, msg);
+  } else if (g_str_equal(type, "done") || g_str_equal(type, "no_work") || g_str_equal(type, "error") ||
+             g_str_equal(type, "ask")) {
+    slot_limiter_release(w->daemon->slots, w);
+    on_ending_message(w, run, type, msg);
+  } else {
+    g_autofree char *why = g_strdup_printf("worker protocol error: unknown message type \"%s\"", type);
+    engine_worker_protocol_error(w, why);
+  }
+}
+
+void
+engine_worker_protocol_error(Worker *w, const char *reason)
+{
+  if (w->abandoned)
+    return;
+  Run *run = w->run;
+  slot_limiter_release(w->daemon->slots, w);
+  if (run->worker == w && !w->ended)
+    fail_run(run, reason, NULL, NULL);
+  worker_abandon(w, reason);
+}
+
+void
+engine_worker_gone(Worker *w, const char *reason)
+{
+  Daemon *d = w->daemon;
+  Run *run = w->run;
+  slot_limiter_release(d->slots, w);
+  if (run->worker != w)
+    return;
+  run->worker = NULL;
+  d->live_workers--;
+
+  if (!d->stopping && !w->ended && !w->abandoned && g_str_equal(run->pending->state, SHIFTD_STATE_RUNNING)) {
+    g_autofree char *why = reason ? g_strdup(reason) : g_strdup("the worker exited without a result");
+    fail_run(run, why, NULL, NULL);
+  }
+  if (!d->stopping)
+    account_attempt_time(run);
+  log_run(LOG_DEBUG, run->pending->name, NULL, "worker gone (%s)", reason ? reason : "exit 0");
+  worker_unref(w);
+  schedule_launch(d);
+  daemon_check_stopped(d);
+}
+
+/* --- slots --- */
+
+void
+engine_slot_granted(gpointer waiter, gpointer user_data)
+{
+  Worker *w = waiter;
+  worker_send(w, shiftd_protocol_message_new("slot"));
+  run_emit_summary_changed(w->run);
+}
+
+void
+engine_slots_changed(gpointer user_data)
+{
+  Daemon *d = user_data;
+  sd_bus_emit_properties_changed(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "ModelSlotsInUse",
+                                 "ModelQueueLength", NULL);
+  for (GList *l = slot_limiter_get_queue(d->slots); l; l = l->next) {
+    Worker *w = l->data;
+    run_emit_summary_changed(w->run);
+  }
+}
+
+/* --- cancel and answer --- */
+
+gboolean
+engine_cancel(Run *run, guint32 uid, RunCommitted cb, gpointer user_data, GError **error)
+{
+  ShiftdRunRow *row = run->pending;
+  if (shiftd_run_state_is_final(row->state)) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_ALREADY_FINISHED, "run %s has already finished (%s)",
+                row->name, row->state);
+    return FALSE;
+  }
+  g_autofree char *who = g_strdup_printf("uid %u", uid);
+  set_summaryf(run, "cancelled by %s", who);
+  JsonObject *data = json_object_new();
+  json_object_set_int_member(data, "uid", uid);
+  json_object_set_string_member(data, "previous_state", row->state);
+  RunTxn *t = run_txn_begin(run);
+  stage_final(t, run, SHIFTD_STATE_CANCELLED, "cancelled", data);
+  run_txn_commit(t, cb, user_data);
+  log_run(LOG_NOTICE, row->name, row->agent, "cancelled by %s", who);
+  if (run->worker) {
+    g_autofree char *why = g_strdup_printf("cancelled by %s", who);
+    worker_abandon(run->worker, why);
+  }
+  return TRUE;
+}
+
+static void
+stage_answer(RunTxn *t, Run *run, const char *answer, const char *by, const char *via)
+{
+  ShiftdRunRow *row = run->pending;
+  JsonObject *data = json_object_new();
+  json_object_set_string_member(data, "answer", answer);
+  json_object_set_string_member(data, "question", row->question);
+  json_object_set_string_member(data, "by", by);
+  json_object_set_string_member(data, "via", via);
+  run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
+  clear_question(row);
+  shiftd_set_string(&row->answer, answer);
+  shiftd_set_string(&row->state, SHIFTD_STATE_QUEUED);
+  set_summaryf(run, "answered \"%s\"; continuing", answer);
+  run_txn_event(t, "answered", data);
+}
+
+gboolean
+engine_answer(Run *run, const char *choice, guint32 uid, const char *via, RunCommitted cb, gpointer user_data,
+              GError **error)
+{
+  ShiftdRunRow *row = run->pending;
+  if (!g_str_equal(row->state, SHIFTD_STATE_WAITING)) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_NOT_WAITING, "run %s is not waiting for an answer (%s)",
+                row->name, row->state);
+    return FALSE;
+  }
+  if (!g_utf8_validate(choice, -1, NULL) || strlen(choice) > SHIFTD_MAX_TASK_BYTES) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT, "the answer is not valid");
+    return FALSE;
+  }
+  if (row->choices[0] != NULL && !g_strv_contains((const char *const *)row->choices, choice)) {
+    g_autofree char *list = g_strjoinv(", ", row->choices);
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT, "\"%s\" is not one of the choices: %s",
+                choice, list);
+    return FALSE;
+  }
+  g_autofree char *trimmed = g_strstrip(g_strdup(choice));
+  if (row->choices[0] == NULL && trimmed[0] == '\0') {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT, "the answer is empty");
+    return FALSE;
+  }
+  g_autofree char *by = g_strdup_printf("uid %u", uid);
+  log_run(LOG_NOTICE, row->name, row->agent, "answered \"%s\" by %s via %s", choice, by, via);
+  RunTxn *t = run_txn_begin(run);
+  stage_answer(t, run, choice, by, via);
+  run_txn_commit(t, receipt_committed, continuation_new(cb, user_data));
+  return TRUE;
+}
+
+/* --- start-up and stop --- */
+
+void
+engine_recover(Daemon *d)
+{
+  for (guint i = 0; i < d->run_order->len; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    ShiftdRunRow *row = run->pending;
+    if (g_str_equal(row->state, SHIFTD_STATE_RUNNING)) {
+      /* Its worker died with the previous daemon: the next attempt resumes. */
+      run->resume_next = TRUE;
+      shiftd_set_string(&row->state, SHIFTD_STATE_QUEUED);
+      shiftd_set_string(&row->unit, "");
+      set_summaryf(run, "lost its worker; resuming from step %u", row->step);
+      RunTxn *t = run_txn_begin(run);
+      run_txn_commit(t, NULL, NULL);
+      enqueue_launch(run);
+    } else if (g_str_equal(row->state, SHIFTD_STATE_QUEUED)) {
+      enqueue_launch(run);
+    } else if (g_str_equal(row->state, SHIFTD_STATE_WAITING)) {
+      arm_decision_deadline(run);
+    }
+  }
+}
+
+void
+engine_stop_all(Daemon *d)
+{
+  for (guint i = 0; i < d->run_order->len; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    if (run->worker)
+      worker_stop(run->worker, "shiftd is stopping");
+  }
+}

@@ -1,0 +1,45 @@
+/* The daemon's side of one attempt: the socket to shiftd-worker (JSON lines) and
+ * the handle on its process (a pid or a unit, kept by the backend). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <sys/types.h>
+
+#include "daemon.h"
+
+struct Worker {
+  int refs;
+  Daemon *daemon;
+  Run *run;
+  guint32 attempt;
+  int fd;
+  sd_event_source *io_source;
+  struct ShiftdLineReader *reader;
+  GString *out;
+  pid_t pid;
+  char *unit;
+  sd_event_source *child_source;
+  sd_event_source *kill_timer;
+  guint64 started_mono;
+  gboolean ended;      /* its ending message arrived */
+  gboolean abandoned;  /* the run stopped listening: cancelled, timed out, bad protocol */
+  gboolean stopping;   /* stop requested */
+  gboolean exited;
+  gboolean want_slot;
+};
+
+/* A worker with a fresh socketpair; *child_fd is the worker's end. */
+Worker *worker_new(Daemon *d, Run *run, guint32 attempt, int *child_fd, GError **error);
+Worker *worker_ref(Worker *w);
+void worker_unref(Worker *w);
+
+/* Queues one protocol message (consumed). Never blocks. */
+void worker_send(Worker *w, JsonObject *message);
+/* Tells it to stop (a cancel line), then has the backend stop it. */
+void worker_stop(Worker *w, const char *reason);
+/* The run no longer takes anything from this worker, and it is stopped. */
+void worker_abandon(Worker *w, const char *reason);
+
+/* From the backend: the process is gone. reason: NULL for a clean exit 0,
+ * else why ("exited with status 2", "killed by signal KILL", "memory limit"). */
+void worker_process_exited(Worker *w, const char *reason);
