@@ -1,0 +1,200 @@
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+
+#include "run-store.h"
+#include "shiftd-names.h"
+
+typedef struct {
+  guint done;
+  guint failed;
+} Counter;
+
+static void
+count_done(gpointer user_data, const GError *error)
+{
+  Counter *c = user_data;
+  if (error)
+    c->failed++;
+  else
+    c->done++;
+}
+
+static ShiftdRunRow *
+make_row(const char *name, const char *state)
+{
+  ShiftdRunRow *r = shiftd_run_row_new();
+  shiftd_set_string(&r->name, name);
+  shiftd_set_string(&r->task, "check the build log");
+  shiftd_set_string(&r->state, state);
+  r->created_at = 1000;
+  r->owner = 1000;
+  g_strfreev(r->choices);
+  r->choices = g_strsplit("yes,no", ",", -1);
+  r->decision_default = g_strdup("no");
+  return r;
+}
+
+/* Waits (bounded) for the writer's completions and dispatches them. */
+static void
+wait_dispatch(ShiftdStore *store, Counter *c, guint want)
+{
+  gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (c->done + c->failed < want) {
+    g_assert_cmpint(g_get_monotonic_time(), <, end);
+    struct pollfd p = { .fd = shiftd_store_get_notify_fd(store), .events = POLLIN };
+    poll(&p, 1, 100);
+    shiftd_store_dispatch(store);
+  }
+}
+
+static void
+test_roundtrip(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("shiftd-store-XXXXXX", NULL);
+  Counter c = { 0 };
+  {
+    g_autoptr(GError) error = NULL;
+    ShiftdStore *store = shiftd_store_open(dir, &error);
+    g_assert_no_error(error);
+    g_autoptr(ShiftdRunRow) row = make_row("triage-7k2m", SHIFTD_STATE_WAITING);
+    ShiftdStoreTxn *txn = shiftd_store_txn_new();
+    shiftd_store_txn_put_run(txn, row);
+    for (guint i = 1; i <= 5; i++) {
+      g_autofree char *json = g_strdup_printf("{\"n\":%u}", i);
+      shiftd_store_txn_add_event(txn, row->name, i, 2000 + i, "note", json);
+    }
+    shiftd_store_txn_put_checkpoint(txn, row->name, 3, "[{\"role\":\"user\",\"content\":\"hi\"}]");
+    shiftd_store_commit(store, txn, count_done, &c);
+    wait_dispatch(store, &c, 1);
+    g_assert_cmpuint(c.done, ==, 1);
+    shiftd_store_close(store);
+  }
+  /* A fresh open sees everything. */
+  g_autoptr(GError) error = NULL;
+  ShiftdStore *store = shiftd_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(GPtrArray) runs = shiftd_store_load_runs(store, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(runs->len, ==, 1);
+  ShiftdRunRow *r = g_ptr_array_index(runs, 0);
+  g_assert_cmpstr(r->name, ==, "triage-7k2m");
+  g_assert_cmpstr(r->state, ==, "waiting");
+  g_assert_cmpstr(r->task, ==, "check the build log");
+  g_assert_cmpuint(g_strv_length(r->choices), ==, 2);
+  g_assert_cmpstr(r->choices[1], ==, "no");
+  g_assert_cmpstr(r->decision_default, ==, "no");
+  g_assert_null(r->answer);
+
+  g_autoptr(GPtrArray) events = shiftd_store_get_events(store, "triage-7k2m", 2, 4, 100, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(events->len, ==, 3);
+  for (guint i = 0; i < events->len; i++) {
+    ShiftdEventRow *e = g_ptr_array_index(events, i);
+    g_assert_cmpuint(e->seq, ==, i + 2);
+    g_assert_cmpuint(e->time, ==, 2000 + i + 2);
+  }
+  g_autoptr(GPtrArray) limited = shiftd_store_get_events(store, "triage-7k2m", 1, 5, 2, &error);
+  g_assert_cmpuint(limited->len, ==, 2);
+
+  guint32 step = 0;
+  g_autofree char *cp = shiftd_store_get_checkpoint(store, "triage-7k2m", &step, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(step, ==, 3);
+  g_assert_nonnull(strstr(cp, "\"hi\""));
+  g_autofree char *none = shiftd_store_get_checkpoint(store, "nope-2222", NULL, &error);
+  g_assert_no_error(error);
+  g_assert_null(none);
+  shiftd_store_close(store);
+}
+
+/* Many transactions queued together share commits; all are durable. */
+static void
+test_group_commit(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("shiftd-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  ShiftdStore *store = shiftd_store_open(dir, &error);
+  g_assert_no_error(error);
+  Counter c = { 0 };
+  const guint n = 200;
+  g_autoptr(ShiftdRunRow) row = make_row("burst-aaaa", SHIFTD_STATE_RUNNING);
+  for (guint i = 1; i <= n; i++) {
+    ShiftdStoreTxn *txn = shiftd_store_txn_new();
+    row->event_count = i;
+    shiftd_store_txn_put_run(txn, row);
+    shiftd_store_txn_add_event(txn, row->name, i, i, "note", "{}");
+    shiftd_store_commit(store, txn, count_done, &c);
+  }
+  wait_dispatch(store, &c, n);
+  g_assert_cmpuint(c.done, ==, n);
+  guint64 commits = 0, txns = 0;
+  shiftd_store_get_stats(store, &commits, &txns);
+  g_assert_cmpuint(txns, ==, n);
+  g_assert_cmpuint(commits, >=, 1);
+  g_assert_cmpuint(commits, <, n);
+  g_autoptr(GPtrArray) events = shiftd_store_get_events(store, row->name, 1, n, n, &error);
+  g_assert_cmpuint(events->len, ==, n);
+  g_autoptr(GPtrArray) runs = shiftd_store_load_runs(store, &error);
+  g_assert_cmpuint(((ShiftdRunRow *)g_ptr_array_index(runs, 0))->event_count, ==, n);
+  shiftd_store_close(store);
+}
+
+/* A transaction that fails (duplicate event seq) fails alone. */
+static void
+test_failure_isolated(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("shiftd-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  ShiftdStore *store = shiftd_store_open(dir, &error);
+  Counter good = { 0 }, bad = { 0 };
+  ShiftdStoreTxn *t1 = shiftd_store_txn_new();
+  shiftd_store_txn_add_event(t1, "x-2222", 1, 1, "note", "{}");
+  shiftd_store_commit(store, t1, count_done, &good);
+  ShiftdStoreTxn *t2 = shiftd_store_txn_new();
+  shiftd_store_txn_add_event(t2, "x-2222", 1, 1, "note", "{}");
+  shiftd_store_commit(store, t2, count_done, &bad);
+  ShiftdStoreTxn *t3 = shiftd_store_txn_new();
+  shiftd_store_txn_add_event(t3, "x-2222", 2, 2, "note", "{}");
+  shiftd_store_commit(store, t3, count_done, &good);
+  shiftd_store_flush(store);
+  g_assert_cmpuint(good.done, ==, 2);
+  g_assert_cmpuint(bad.failed, ==, 1);
+  g_autoptr(GPtrArray) events = shiftd_store_get_events(store, "x-2222", 1, 10, 10, &error);
+  g_assert_cmpuint(events->len, ==, 2);
+  shiftd_store_close(store);
+}
+
+static void
+test_agent_state(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("shiftd-store-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  ShiftdStore *store = shiftd_store_open(dir, &error);
+  ShiftdAgentState a = { .name = "triage", .enabled = FALSE, .current_interval = 90, .idle_streak = 3,
+                         .next_wake = 123, .last_run_at = 100, .last_run = "triage-7k2m", .last_review_at = 7 };
+  ShiftdStoreTxn *txn = shiftd_store_txn_new();
+  shiftd_store_txn_put_agent(txn, &a);
+  shiftd_store_commit(store, txn, NULL, NULL);
+  shiftd_store_flush(store);
+  g_autoptr(GPtrArray) agents = shiftd_store_load_agents(store, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(agents->len, ==, 1);
+  ShiftdAgentState *b = g_ptr_array_index(agents, 0);
+  g_assert_false(b->enabled);
+  g_assert_cmpuint(b->current_interval, ==, 90);
+  g_assert_cmpuint(b->idle_streak, ==, 3);
+  g_assert_cmpstr(b->last_run, ==, "triage-7k2m");
+  shiftd_store_close(store);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/store/roundtrip", test_roundtrip);
+  g_test_add_func("/store/group-commit", test_group_commit);
+  g_test_add_func("/store/failure-isolated", test_failure_isolated);
+  g_test_add_func("/store/agent-state", test_agent_state);
+  return g_test_run();
+}
