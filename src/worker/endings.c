@@ -1,0 +1,46 @@
+#include "endings.h"
+
+#include "protocol.h"
+
+JsonObject *
+shiftd_ending_done(const char *result)
+{
+  JsonObject *m = shiftd_protocol_message_new("done");
+  json_object_set_string_member(m, "result", result);
+  return m;
+}
+
+JsonObject *
+shiftd_ending_no_work(const char *reason)
+{
+  JsonObject *m = shiftd_protocol_message_new("no_work");
+  json_object_set_string_member(m, "reason", reason);
+  return m;
+}
+
+JsonObject *
+shiftd_ending_ask(const char *question, const char *const *choices, const char *default_choice,
+                  guint64 timeout_usec, const char *tool_call_id)
+{
+  JsonObject *m = shiftd_protocol_message_new("ask");
+  json_object_set_string_member(m, "question", question);
+  JsonArray *a = json_array_new();
+  for (const char *const *c = choices; c && *c; c++)
+    json_array_add_string_element(a, *c);
+  json_object_set_array_member(m, "choices", a);
+  if (default_choice)
+    json_object_set_string_member(m, "default", default_choice);
+  else
+    json_object_set_null_member(m, "default");
+  json_object_set_int_member(m, "timeout_usec", (gint64)MIN(timeout_usec, (guint64)G_MAXINT64));
+  json_object_set_string_member(m, "tool_call_id", tool_call_id);
+  return m;
+}
+
+JsonObject *
+shiftd_ending_error(const char *reason)
+{
+  JsonObject *m = shiftd_protocol_message_new("error");
+  json_object_set_string_member(m, "reason", reason);
+  return m;
+}

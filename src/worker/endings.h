@@ -1,0 +1,11 @@
+/* The four ending messages of an attempt (exactly one is sent). */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+JsonObject *shiftd_ending_done(const char *result);
+JsonObject *shiftd_ending_no_work(const char *reason);
+JsonObject *shiftd_ending_ask(const char *question, const char *const *choices, const char *default_choice,
+                              guint64 timeout_usec, const char *tool_call_id);
+JsonObject *shiftd_ending_error(const char *reason);

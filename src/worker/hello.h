@@ -1,0 +1,42 @@
+/* The daemon's `hello`, checked and turned into plain fields. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+typedef struct {
+  char *run;
+  char *agent;
+  char *trigger;
+  char *task;
+  guint attempt;
+  guint step;           /* model calls made by earlier attempts */
+  JsonArray *messages;  /* the checkpoint (mutable copy), NULL = fresh start */
+  char *answer;         /* NULL unless resuming after ask_human */
+  char *answered_by;
+
+  /* settings */
+  char *instructions;
+  GStrv tools;          /* opt-in tools */
+  guint max_steps;      /* 0 = no limit */
+  guint64 shell_timeout_usec;
+  gsize output_cap;
+  char *workspace;      /* "" = none */
+  char *notes_path;     /* "" = none */
+
+  /* model */
+  char *base_url;
+  char *model_name;
+  char *api_key;        /* "" = none; never logged */
+  guint64 timeout_usec; /* 0 = no timeout */
+  guint retries;
+  guint64 retry_delay_usec;
+} ShiftdHello;
+
+/* Fails with SHIFTD_WORKER_ERROR_FAILED and a sentence saying what is wrong,
+ * including "protocol version N not supported". */
+ShiftdHello *shiftd_hello_parse(JsonObject *message, GError **error);
+void shiftd_hello_free(ShiftdHello *hello);
+gboolean shiftd_hello_tool_enabled(const ShiftdHello *hello, const char *tool);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdHello, shiftd_hello_free)

@@ -1,0 +1,21 @@
+/* One HTTP POST to the model server, aborted at once on `cancel` or EOF. */
+#pragma once
+
+#include <glib.h>
+
+#include "daemon-link.h"
+
+typedef struct {
+  long status;           /* HTTP status; 0 when no response came */
+  GString *body;
+  char *retry_after;     /* the Retry-After header, when given */
+  char *transport_error; /* why no response came (status 0) */
+} ShiftdHttpReply;
+
+void shiftd_http_reply_clear(ShiftdHttpReply *reply);
+
+/* Fills reply and returns TRUE whatever the server did (or did not) answer;
+ * FALSE only when the link failed (cancel, EOF, protocol) meanwhile. */
+gboolean shiftd_model_http_post(ShiftdLink *link, const char *url, const char *api_key,
+                                const char *body, guint64 timeout_usec,
+                                ShiftdHttpReply *reply, GError **error);

@@ -1,0 +1,22 @@
+/* The shell tool: /bin/sh -c in the workspace, in its own process group,
+ * with a time limit and an output cap. */
+#pragma once
+
+#include <glib.h>
+
+#include "daemon-link.h"
+
+typedef struct {
+  const char *command;
+  const char *workdir;   /* "" = / */
+  guint64 timeout_usec;  /* 0 = none */
+  gsize output_cap;
+} ShiftdShellRequest;
+
+/* Fills *ok (exit status 0) and *text (status line and output). Fails only
+ * with the link's errors; the command is killed then. */
+gboolean shiftd_tool_shell(ShiftdLink *link, const ShiftdShellRequest *request,
+                           gboolean *ok, char **text, GError **error);
+
+/* Kills the running command's process group; async-signal-safe, for a SIGTERM handler. */
+void shiftd_tool_shell_kill_running(void);

@@ -1,0 +1,406 @@
+#!/usr/bin/python3
+"""A stand-in for a real model: an OpenAI-compatible Chat Completions server
+with scripted replies, used by the tests, the benchmark and the demo.
+
+It does not think. A request picks a *scenario* with the token
+`scenario:NAME` in its first user (or system) message; the *step* is the
+number of assistant messages already in the request, so a resumed
+conversation continues the script with no state kept here. Without a token
+the default scenario calls `finish` at once.
+
+Python 3 standard library only (>= 3.9).
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODEL_NAME = "shiftd-standin"
+SCENARIO_RE = re.compile(r"scenario:([A-Za-z0-9_.\-]+)")
+MAX_BODY = 64 * 1024 * 1024
+
+
+class StandinState:
+    """Everything the handlers share; one lock guards it all."""
+
+    def __init__(self, default_delay):
+        self.lock = threading.Lock()
+        self.scenarios = {}
+        self.requests = []
+        self.fail_counts = {}
+        self.inflight = 0
+        self.max_inflight = 0
+        self.seq = 0
+        self.call_seq = 0
+        self.default_delay = default_delay
+        self.stopping = threading.Event()
+        self.log_file = None
+
+    def set_scenario(self, name, steps):
+        if not isinstance(name, str) or not SCENARIO_RE.fullmatch("scenario:" + name):
+            raise ValueError("scenario name must match [A-Za-z0-9_.-]+")
+        if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) for s in steps):
+            raise ValueError("steps must be a non-empty list of objects")
+        with self.lock:
+            self.scenarios[name] = steps
+
+    def get_steps(self, name):
+        with self.lock:
+            return self.scenarios.get(name)
+
+    def reset(self):
+        with self.lock:
+            self.requests = []
+            self.fail_counts = {}
+            self.max_inflight = self.inflight
+            self.seq = 0
+
+    def record(self, entry):
+        with self.lock:
+            self.seq += 1
+            entry["seq"] = self.seq
+            self.requests.append(entry)
+            return self.seq
+
+    def take_failure(self, scenario, step, times):
+        """True while this (scenario, step) still owes the client a failure."""
+        with self.lock:
+            key = (scenario, step)
+            done = self.fail_counts.get(key, 0)
+            if done >= times:
+                return False
+            self.fail_counts[key] = done + 1
+            return True
+
+    def next_call_id(self):
+        with self.lock:
+            self.call_seq += 1
+            return "call_%d" % self.call_seq
+
+    def enter(self):
+        with self.lock:
+            self.inflight += 1
+            self.max_inflight = max(self.max_inflight, self.inflight)
+
+    def leave(self):
+        with self.lock:
+            self.inflight -= 1
+
+    def stats(self):
+        with self.lock:
+            return {"requests": len(self.requests), "inflight": self.inflight,
+                    "max_inflight": self.max_inflight}
+
+    def log(self, text):
+        if self.log_file is None:
+            return
+        with self.lock:
+            self.log_file.write("%.3f %s\n" % (time.time(), text))
+            self.log_file.flush()
+
+
+def message_text(message):
+    """The text of a chat message whose content may be a string or a list of parts."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content
+                         if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def find_scenario(messages):
+    """The scenario named in the first user message, else in a system message."""
+    firsts = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"][:1]
+    systems = [m for m in messages if isinstance(m, dict) and m.get("role") == "system"]
+    for message in firsts + systems:
+        match = SCENARIO_RE.search(message_text(message))
+        if match:
+            return match.group(1)
+    return None
+
+
+def first_user_text(messages):
+    for m in messages:
+        if isinstance(m, dict) and m.get("role") == "user":
+            return message_text(m)
+    return ""
+
+
+def shorten(text, limit=80):
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "shiftd-model-standin/1"
+    state = None  # set on the class by main()
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        self.state.log("%s %s" % (self.address_string(), format % args))
+
+    # --- plumbing -----------------------------------------------------------
+
+    def send_json(self, status, obj, headers=None):
+        self.send_bytes(status, json.dumps(obj).encode("utf-8"), "application/json", headers)
+
+    def send_bytes(self, status, body, content_type="application/json", headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def send_error_json(self, status, message, kind="invalid_request_error"):
+        self.send_json(status, {"error": {"message": message, "type": kind}})
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def client_gone(self):
+        """True once the client has closed its end (readable with nothing to read)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def wait(self, seconds):
+        """Wait, but stop early when the server stops or the client leaves."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not self.state.stopping.is_set():
+            if self.client_gone():
+                return False
+            remaining = 0.1 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            self.state.stopping.wait(min(remaining, 0.1))
+        return False
+
+    # --- routes -------------------------------------------------------------
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path in ("/v1/models", "/models"):
+            self.send_json(200, {"object": "list", "data": [
+                {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "shiftd"}]})
+        elif path == "/_control/requests":
+            with self.state.lock:
+                body = json.dumps(self.state.requests)
+            self.send_bytes(200, body.encode("utf-8"))
+        elif path == "/_control/stats":
+            self.send_json(200, self.state.stats())
+        else:
+            self.send_error_json(404, "no such path: %s" % path)
+
+    def do_POST(self):
+        path = self.path.split("?", 1)[0]
+        try:
+            raw = self.read_body()
+        except ValueError as e:
+            self.send_error_json(400, str(e))
+            return
+        if path in ("/v1/chat/completions", "/chat/completions"):
+            self.state.enter()
+            try:
+                self.chat(path, raw)
+            finally:
+                self.state.leave()
+        elif path == "/_control/scenario":
+            try:
+                spec = json.loads(raw.decode("utf-8"))
+                self.state.set_scenario(spec.get("name"), spec.get("steps"))
+            except (ValueError, AttributeError) as e:
+                self.send_error_json(400, "bad scenario: %s" % e)
+                return
+            self.send_json(200, {"ok": True})
+        elif path == "/_control/reset":
+            self.state.reset()
+            self.send_json(200, {"ok": True})
+        else:
+            self.send_error_json(404, "no such path: %s" % path)
+
+    # --- chat completions -----------------------------------------------------
+
+    def chat(self, path, raw):
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            body = None
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list):
+            messages = []
+        scenario = find_scenario(messages)
+        step = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+        seq = self.state.record({
+            "time": time.time(), "path": path, "scenario": scenario, "step": step,
+            "authorization": self.headers.get("Authorization"), "body": body,
+        })
+        # Never the Authorization value: this log may be kept as a test artifact.
+        self.state.log("chat #%d scenario=%s step=%d auth=%s" % (
+            seq, scenario, step, "yes" if self.headers.get("Authorization") else "no"))
+
+        if body is None or not isinstance(body.get("messages"), list):
+            self.send_error_json(400, "request body must be a JSON object with \"messages\"")
+            return
+
+        if scenario is None:
+            task = shorten(first_user_text(messages)) or "(no task)"
+            spec = {"tool": "finish",
+                    "arguments": {"result": "Stand-in model finished: %s" % task},
+                    "delay": self.state.default_delay}
+        else:
+            steps = self.state.get_steps(scenario)
+            if steps is None:
+                self.send_error_json(400, "unknown scenario %r" % scenario)
+                return
+            spec = steps[min(step, len(steps) - 1)]
+
+        if spec.get("delay") and not self.wait(float(spec["delay"])):
+            self.close_connection = True
+            return
+
+        fail = spec.get("fail")
+        if isinstance(fail, dict) and self.state.take_failure(scenario, step, int(fail.get("times", 1))):
+            status = int(fail.get("status", 503))
+            headers = {}
+            if fail.get("retry_after") is not None:
+                headers["Retry-After"] = str(fail["retry_after"])
+            text = fail.get("body")
+            if text is None:
+                text = json.dumps({"error": {"message": "stand-in failure %d" % status,
+                                             "type": "server_error"}})
+            self.send_bytes(status, text.encode("utf-8"), headers=headers)
+            return
+
+        if spec.get("hang"):
+            self.wait(None)
+            self.close_connection = True
+            return
+        self.reply(body, messages, spec)
+
+    def reply(self, body, messages, spec):
+        malformed = spec.get("malformed")
+        if malformed == "garbage":
+            self.send_bytes(200, b"<html>this is not a chat completion", "text/html")
+            return
+        if malformed == "no_choices":
+            self.send_json(200, {"id": "chatcmpl-standin", "object": "chat.completion",
+                                 "model": body.get("model") or MODEL_NAME})
+            return
+
+        content = spec.get("reply")
+        if spec.get("echo_last_tool_result"):
+            tools = [m for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
+            content = message_text(tools[-1]) if tools else ""
+
+        calls = []
+        if "tool" in spec:
+            calls.append({"name": spec["tool"], "arguments": spec.get("arguments", {})})
+        calls.extend(spec.get("tool_calls") or [])
+        if malformed == "bad_arguments" and not calls:
+            calls.append({"name": "finish", "arguments": {}})
+
+        message = {"role": "assistant", "content": content}
+        if calls:
+            message["tool_calls"] = []
+            for call in calls:
+                if malformed == "bad_arguments":
+                    arguments = "{\"result\": oops, not json"
+                else:
+                    arguments = json.dumps(call.get("arguments", {}))
+                message["tool_calls"].append({
+                    "id": self.state.next_call_id(), "type": "function",
+                    "function": {"name": call.get("name"), "arguments": arguments}})
+        elif content is None:
+            message["content"] = ""
+
+        prompt_tokens = sum(len(message_text(m).split()) for m in messages if isinstance(m, dict))
+        completion_tokens = len((message["content"] or "").split()) + 10 * len(calls)
+        self.send_json(200, {
+            "id": "chatcmpl-standin-%d" % int(time.time() * 1000),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or MODEL_NAME,
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if calls else "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        })
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def write_port_file(path, port):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", help="write the port here (atomically) once listening")
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds the default scenario waits before answering")
+    parser.add_argument("--log-file", help="append one line per request here")
+    parser.add_argument("--scenarios", help="a JSON file {name: [steps]} to load at start")
+    args = parser.parse_args(argv)
+
+    state = StandinState(args.delay)
+    if args.scenarios:
+        with open(args.scenarios) as f:
+            for name, steps in json.load(f).items():
+                state.set_scenario(name, steps)
+    if args.log_file:
+        state.log_file = open(args.log_file, "a")
+
+    Handler.state = state
+    server = Server((args.host, args.port), Handler)
+    port = server.server_address[1]
+
+    # Blocked here, so every thread started below inherits the mask and the
+    # signals reach only the sigwait() at the end.
+    signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    host = args.host if ":" not in args.host else "[%s]" % args.host
+    print("listening on http://%s:%d/v1" % (host, port), flush=True)
+
+    signal.sigwait(signals)
+    state.stopping.set()  # ends delays and hangs
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
