@@ -258,16 +258,8 @@ build_hello(Run *run, Agent *agent, guint32 attempt)
   json_object_set_int_member(hello, "attempt", attempt);
   json_object_set_string_member(hello, "trigger", row->trigger);
   json_object_set_string_member(hello, "task", row->task);
-  json_object_set_int_member(hello, "step", row->step);
-
-  if (!run->checkpoint_loaded) {
-    g_autoptr(GError) error = NULL;
-    guint32 step = 0;
-    run->checkpoint = shiftd_store_get_checkpoint(d->store, row->name, &step, &error);
-    if (error)
-      log_run(LOG_WARNING, row->name, row->agent, "cannot read the checkpoint: %s", error->message);
-    run->checkpoint_loaded = TRUE;
-  }
+  run_load_checkpoint(run);
+  json_object_set_int_member(hello, "step", run->checkpoint_step);
   g_autoptr(JsonNode) messages = run->checkpoint ? shiftd_json_parse(run->checkpoint, -1, NULL) : NULL;
   if (messages && JSON_NODE_HOLDS_ARRAY(messages))
     json_object_set_member(hello, "messages", g_steal_pointer(&messages));
@@ -319,6 +311,7 @@ launch_attempt(Run *run)
   guint32 attempt = row->attempt + 1;
   g_autoptr(GError) error = NULL;
   int child_fd = -1;
+  run_load_checkpoint(run);
   Worker *w = worker_new(d, run, attempt, &child_fd, &error);
   if (w == NULL || !d->backend->launch(d->backend, w, child_fd, &error)) {
     g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
@@ -348,8 +341,8 @@ launch_attempt(Run *run)
     json_object_set_string_member(data, "unit", w->unit);
   if (resumed) {
     json_object_set_string_member(data, "reason", "the previous worker was lost");
-    json_object_set_int_member(data, "from_step", row->step);
-    set_summaryf(run, "resumed from step %u (attempt %u)", row->step, attempt);
+    json_object_set_int_member(data, "from_step", run->checkpoint_step);
+    set_summaryf(run, "resumed from step %u (attempt %u)", run->checkpoint_step, attempt);
   } else {
     set_summaryf(run, "started (attempt %u)", attempt);
   }
@@ -466,9 +459,10 @@ summarize_event(Run *run, const char *kind, JsonObject *data)
   const char *tool = shiftd_json_get_string(data, "tool", "?");
   if (g_str_equal(kind, "model_call")) {
     set_summaryf(run, "asking the model (step %" G_GINT64_FORMAT ")", step);
+  } else if (g_str_equal(kind, "model_reply")) {
+    /* Step counts model calls answered. */
     if (step > 0 && (guint64)step > run->pending->step)
       run->pending->step = (guint32)MIN(step, G_MAXUINT32);
-  } else if (g_str_equal(kind, "model_reply")) {
     JsonArray *calls = shiftd_json_get_array(data, "tool_calls");
     if (calls && json_array_get_length(calls) > 0) {
       g_autoptr(GString) names = g_string_new(NULL);
@@ -513,11 +507,12 @@ on_checkpoint_message(Worker *w, Run *run, JsonObject *msg)
     return;
   }
   gint64 step = shiftd_json_get_int(msg, "step", run->pending->step);
+  step = CLAMP(step, 0, G_MAXUINT32);
   g_autofree char *text = shiftd_json_to_string(messages);
   RunTxn *t = run_txn_begin(run);
-  if (step > 0 && (guint64)step > run->pending->step)
-    run->pending->step = (guint32)MIN(step, G_MAXUINT32);
-  run_txn_checkpoint(t, run->pending->step, text);
+  if ((guint64)step > run->pending->step)
+    run->pending->step = (guint32)step;
+  run_txn_checkpoint(t, (guint32)step, text);
   /* The conversation now holds the answer; later attempts get it from there. */
   g_clear_pointer(&run->pending->answer, g_free);
   commit_and_ack(t, w, msg);
@@ -772,7 +767,7 @@ engine_recover(Daemon *d)
       run->resume_next = TRUE;
       shiftd_set_string(&row->state, SHIFTD_STATE_QUEUED);
       shiftd_set_string(&row->unit, "");
-      set_summaryf(run, "lost its worker; resuming from step %u", row->step);
+      set_summaryf(run, "lost its worker; waiting to resume");
       RunTxn *t = run_txn_begin(run);
       run_txn_commit(t, NULL, NULL);
       enqueue_launch(run);

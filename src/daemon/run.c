@@ -1,5 +1,7 @@
 #include "run.h"
 
+#include "sd-glue.h"
+
 #include "agent.h"
 #include "json-util.h"
 #include "log.h"
@@ -98,7 +100,22 @@ run_txn_checkpoint(RunTxn *t, guint32 step, const char *messages)
 {
   shiftd_store_txn_put_checkpoint(t->store_txn, t->run->pending->name, step, messages);
   shiftd_set_string(&t->run->checkpoint, messages);
+  t->run->checkpoint_step = step;
   t->run->checkpoint_loaded = TRUE;
+}
+
+void
+run_load_checkpoint(Run *run)
+{
+  if (run->checkpoint_loaded)
+    return;
+  g_autoptr(GError) error = NULL;
+  guint32 step = 0;
+  run->checkpoint = shiftd_store_get_checkpoint(run->daemon->store, run->pending->name, &step, &error);
+  if (error)
+    log_run(LOG_WARNING, run->pending->name, run->pending->agent, "cannot read the checkpoint: %s", error->message);
+  run->checkpoint_step = run->checkpoint ? step : 0;
+  run->checkpoint_loaded = TRUE;
 }
 
 gboolean
@@ -151,6 +168,22 @@ changed_properties(const ShiftdRunRow *a, const ShiftdRunRow *b)
   return names;
 }
 
+static int
+emit_decision_requested(Daemon *d, Run *run)
+{
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+  int r = sd_bus_message_new_signal(d->bus, &m, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "DecisionRequested");
+  if (r < 0)
+    return r;
+  r = sd_bus_message_append(m, "sos", run->published->name, run->path, run->published->question);
+  if (r < 0)
+    return r;
+  r = sd_bus_message_append_strv(m, run->published->choices);
+  if (r < 0)
+    return r;
+  return sd_bus_send(d->bus, m, NULL);
+}
+
 static void
 announce(Run *run, ShiftdRunRow *old, GArray *events)
 {
@@ -190,8 +223,7 @@ announce(Run *run, ShiftdRunRow *old, GArray *events)
       if (r < 0)
         log_warning("cannot emit RunFinished: %s", g_strerror(-r));
     } else if (g_str_equal(now->state, SHIFTD_STATE_WAITING)) {
-      r = sd_bus_emit_signal(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "DecisionRequested", "sosas",
-                             now->name, run->path, now->question, now->choices);
+      r = emit_decision_requested(d, run);
       if (r < 0)
         log_warning("cannot emit DecisionRequested: %s", g_strerror(-r));
     }

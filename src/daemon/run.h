@@ -18,6 +18,7 @@ struct Run {
   gboolean resume_next;    /* the next attempt replaces a lost worker */
   gboolean in_launch_queue;
   char *checkpoint;        /* latest conversation (JSON array), when known */
+  guint32 checkpoint_step; /* model steps the checkpoint holds */
   gboolean checkpoint_loaded;
   guint64 attempt_started_mono;
   sd_event_source *timeout_source;
@@ -34,6 +35,8 @@ RunTxn *run_txn_begin(Run *run);
 /* Appends an event (seq = next, time = now); data is consumed. */
 void run_txn_event(RunTxn *t, const char *kind, JsonObject *data);
 void run_txn_checkpoint(RunTxn *t, guint32 step, const char *messages);
+/* Loads the latest checkpoint from the store unless it is known already. */
+void run_load_checkpoint(Run *run);
 /* Adds the pending record of another object to the same transaction. */
 ShiftdStoreTxn *run_txn_store_txn(RunTxn *t);
 /* Commits; cb (may be NULL) runs once the data is durable, before announcements. */

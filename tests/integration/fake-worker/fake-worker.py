@@ -1,0 +1,40 @@
+#!/usr/bin/python3
+"""A misbehaving worker for tests. What it does is the name it was started as
+(tests link this file under each name): garbage, exit3, segv, unknown-type,
+huge-line, bad-kind, silent-exit, bad-utf8."""
+
+import os
+import signal
+import sys
+import time
+
+mode = os.path.basename(sys.argv[0]).replace(".py", "")
+hello = sys.stdin.readline()
+out = sys.stdout.buffer
+
+
+def send(data):
+    out.write(data)
+    out.flush()
+
+
+if mode == "garbage":
+    send(b"this is not json\n")
+elif mode == "exit3":
+    sys.exit(3)
+elif mode == "segv":
+    os.kill(os.getpid(), signal.SIGSEGV)
+elif mode == "unknown-type":
+    send(b'{"type":"frobnicate","id":1}\n')
+elif mode == "huge-line":
+    chunk = b"x" * (1 << 20)
+    for _ in range(40):
+        send(chunk)
+elif mode == "bad-kind":
+    send(b'{"type":"event","id":1,"kind":"done","data":{}}\n')
+elif mode == "silent-exit":
+    sys.exit(0)
+elif mode == "bad-utf8":
+    send(b'{"type":"event","id":1,"kind":"note","data":{"text":"\xff\xfe"}}\n')
+# Linger: the daemon must stop us.
+time.sleep(60)
