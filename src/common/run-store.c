@@ -12,9 +12,13 @@
 #include "json-util.h"
 
 #define SCHEMA_VERSION 1
+/* Checkpoint once the WAL holds this many frames: a small WAL is rewritten in
+ * place from its start, and an in-place write syncs faster than an append. */
+#define CHECKPOINT_FRAMES 64
 
 typedef enum {
   OP_PUT_RUN,
+  OP_PUT_TASK,
   OP_ADD_EVENT,
   OP_PUT_CHECKPOINT,
   OP_PUT_AGENT,
@@ -42,13 +46,21 @@ struct ShiftdStore {
   char *path;
   sqlite3 *reader;
   sqlite3 *writer;
+  sqlite3_stmt *begin;
+  sqlite3_stmt *commit;
   sqlite3_stmt *put_run;
+  sqlite3_stmt *put_task;
   sqlite3_stmt *add_event;
   sqlite3_stmt *put_checkpoint;
   sqlite3_stmt *put_agent;
   GThread *thread;
   GMutex lock;
   GCond cond;
+  /* checkpoints run beside the writer, never in its way */
+  sqlite3 *checkpointer;
+  GThread *checkpoint_thread;
+  GCond checkpoint_cond;
+  gboolean checkpoint_wanted;
   GQueue pending;
   GQueue done;
   gboolean writing;
@@ -59,15 +71,17 @@ struct ShiftdStore {
 };
 
 static const char schema_sql[] =
+  /* The task is written once, apart from the record that changes with every event. */
+  "CREATE TABLE IF NOT EXISTS run_tasks (name TEXT PRIMARY KEY NOT NULL, task TEXT NOT NULL) WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS runs ("
-  " name TEXT PRIMARY KEY NOT NULL, agent TEXT NOT NULL, task TEXT NOT NULL,"
+  " name TEXT PRIMARY KEY NOT NULL, agent TEXT NOT NULL,"
   " trigger TEXT NOT NULL, state TEXT NOT NULL, summary TEXT NOT NULL, result TEXT NOT NULL,"
   " error TEXT NOT NULL, question TEXT NOT NULL, choices TEXT NOT NULL, decision_default TEXT,"
   " decision_deadline INTEGER NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL,"
   " event_count INTEGER NOT NULL, created_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
   " updated_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, unit TEXT NOT NULL,"
   " owner INTEGER NOT NULL, model TEXT NOT NULL, max_steps INTEGER NOT NULL,"
-  " timeout INTEGER NOT NULL, label TEXT NOT NULL, active_usec INTEGER NOT NULL, answer TEXT);"
+  " timeout INTEGER NOT NULL, label TEXT NOT NULL, active_usec INTEGER NOT NULL, answer TEXT) WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS events ("
   " run TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,"
   " json TEXT NOT NULL, PRIMARY KEY (run, seq)) WITHOUT ROWID;"
@@ -79,15 +93,15 @@ static const char schema_sql[] =
   " last_run TEXT NOT NULL, last_review_at INTEGER NOT NULL);";
 
 static const char put_run_sql[] =
-  "INSERT OR REPLACE INTO runs (name, agent, task, trigger, state, summary, result, error,"
+  "INSERT OR REPLACE INTO runs (name, agent, trigger, state, summary, result, error,"
   " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  " label, active_usec, answer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char select_runs_sql[] =
-  "SELECT name, agent, task, trigger, state, summary, result, error,"
+  "SELECT runs.name, agent, coalesce(task, ''), trigger, state, summary, result, error,"
   " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer FROM runs ORDER BY created_at, name";
+  " label, active_usec, answer FROM runs LEFT JOIN run_tasks USING (name) ORDER BY created_at, runs.name";
 
 GQuark shiftd_store_error_quark(void);
 G_DEFINE_QUARK(shiftd-store-error-quark, shiftd_store_error)
@@ -153,6 +167,16 @@ shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row)
 }
 
 void
+shiftd_store_txn_put_task(ShiftdStoreTxn *txn, const char *run, const char *task)
+{
+  Op *op = g_new0(Op, 1);
+  op->kind = OP_PUT_TASK;
+  op->name = g_strdup(run);
+  op->text1 = g_strdup(task);
+  g_ptr_array_add(txn->ops, op);
+}
+
+void
 shiftd_store_txn_add_event(ShiftdStoreTxn *txn, const char *run, guint32 seq, guint64 time,
                            const char *kind, const char *json)
 {
@@ -200,22 +224,24 @@ static int
 exec_put_run(ShiftdStore *store, const ShiftdRunRow *r)
 {
   sqlite3_stmt *st = store->put_run;
-  g_autoptr(JsonArray) choices = json_array_new();
-  for (char **c = r->choices; c && *c; c++)
-    json_array_add_string_element(choices, *c);
-  g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), choices);
-  g_autofree char *choices_json = shiftd_json_to_string(node);
+  g_autofree char *choices_json = NULL;
+  if (r->choices && r->choices[0]) {
+    g_autoptr(JsonArray) choices = json_array_new();
+    for (char **c = r->choices; *c; c++)
+      json_array_add_string_element(choices, *c);
+    g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), choices);
+    choices_json = shiftd_json_to_string(node);
+  }
   int i = 1;
   bind_text(st, i++, r->name);
   bind_text(st, i++, r->agent);
-  bind_text(st, i++, r->task);
   bind_text(st, i++, r->trigger);
   bind_text(st, i++, r->state);
   bind_text(st, i++, r->summary);
   bind_text(st, i++, r->result);
   bind_text(st, i++, r->error);
   bind_text(st, i++, r->question);
-  bind_text(st, i++, choices_json);
+  bind_text(st, i++, choices_json ? choices_json : "[]");
   bind_text(st, i++, r->decision_default);
   sqlite3_bind_int64(st, i++, (sqlite3_int64)r->decision_deadline);
   sqlite3_bind_int64(st, i++, r->step);
@@ -246,6 +272,11 @@ exec_op(ShiftdStore *store, Op *op)
   switch (op->kind) {
   case OP_PUT_RUN:
     return exec_put_run(store, op->run);
+  case OP_PUT_TASK:
+    st = store->put_task;
+    bind_text(st, 1, op->name);
+    bind_text(st, 2, op->text1);
+    break;
   case OP_ADD_EVENT:
     st = store->add_event;
     bind_text(st, 1, op->name);
@@ -292,6 +323,18 @@ exec_txn_ops(ShiftdStore *store, ShiftdStoreTxn *txn, GError **error)
 }
 
 static gboolean
+writer_step(ShiftdStore *store, sqlite3_stmt *st, GError **error)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    set_sqlite_error(error, store->writer, sqlite3_sql(st));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
 writer_exec(ShiftdStore *store, const char *sql, GError **error)
 {
   char *msg = NULL;
@@ -310,10 +353,10 @@ write_batch(ShiftdStore *store, GPtrArray *batch)
 {
   g_autoptr(GError) error = NULL;
   guint commits = 0;
-  gboolean ok = writer_exec(store, "BEGIN IMMEDIATE", &error);
+  gboolean ok = writer_step(store, store->begin, &error);
   for (guint i = 0; ok && i < batch->len; i++)
     ok = exec_txn_ops(store, g_ptr_array_index(batch, i), &error);
-  if (ok && writer_exec(store, "COMMIT", &error))
+  if (ok && writer_step(store, store->commit, &error))
     return 1;
   writer_exec(store, "ROLLBACK", NULL);
   g_clear_error(&error);
@@ -363,6 +406,38 @@ writer_thread(gpointer data)
     guint64 one = 1;
     ssize_t ignored = write(store->event_fd, &one, sizeof one);
     (void)ignored;
+  }
+  return NULL;
+}
+
+static int
+on_wal_commit(void *data, sqlite3 *db, const char *name, int frames)
+{
+  ShiftdStore *store = data;
+  if (frames >= CHECKPOINT_FRAMES) {
+    g_mutex_lock(&store->lock);
+    store->checkpoint_wanted = TRUE;
+    g_cond_signal(&store->checkpoint_cond);
+    g_mutex_unlock(&store->lock);
+  }
+  return SQLITE_OK;
+}
+
+static gpointer
+checkpoint_thread(gpointer data)
+{
+  ShiftdStore *store = data;
+  for (;;) {
+    g_mutex_lock(&store->lock);
+    while (!store->checkpoint_wanted && !store->stopping)
+      g_cond_wait(&store->checkpoint_cond, &store->lock);
+    gboolean stop = store->stopping;
+    store->checkpoint_wanted = FALSE;
+    g_mutex_unlock(&store->lock);
+    if (stop)
+      break;
+    /* PASSIVE: copies what it can without blocking the writer or readers. */
+    sqlite3_wal_checkpoint_v2(store->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   }
   return NULL;
 }
@@ -480,6 +555,7 @@ shiftd_store_open(const char *state_dir, GError **error)
   ShiftdStore *store = g_new0(ShiftdStore, 1);
   g_mutex_init(&store->lock);
   g_cond_init(&store->cond);
+  g_cond_init(&store->checkpoint_cond);
   store->event_fd = -1;
   store->path = g_build_filename(state_dir, "shiftd.db", NULL);
 
@@ -505,7 +581,11 @@ shiftd_store_open(const char *state_dir, GError **error)
     goto fail;
   }
 
-  if (!prepare(store->writer, put_run_sql, &store->put_run, error) ||
+  if (!prepare(store->writer, "BEGIN IMMEDIATE", &store->begin, error) ||
+      !prepare(store->writer, "COMMIT", &store->commit, error) ||
+      !prepare(store->writer, put_run_sql, &store->put_run, error) ||
+      !prepare(store->writer, "INSERT OR REPLACE INTO run_tasks (name, task) VALUES (?,?)", &store->put_task,
+               error) ||
       !prepare(store->writer, "INSERT INTO events (run, seq, time, kind, json) VALUES (?,?,?,?,?)",
                &store->add_event, error) ||
       !prepare(store->writer, "INSERT OR REPLACE INTO checkpoints (run, step, messages) VALUES (?,?,?)",
@@ -519,6 +599,11 @@ shiftd_store_open(const char *state_dir, GError **error)
   store->reader = open_connection(store->path, error);
   if (store->reader == NULL)
     goto fail;
+  store->checkpointer = open_connection(store->path, error);
+  if (store->checkpointer == NULL)
+    goto fail;
+  sqlite3_wal_autocheckpoint(store->writer, 0);
+  sqlite3_wal_hook(store->writer, on_wal_commit, store);
 
   store->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (store->event_fd < 0) {
@@ -527,6 +612,7 @@ shiftd_store_open(const char *state_dir, GError **error)
     goto fail;
   }
   store->thread = g_thread_new("shiftd-store", writer_thread, store);
+  store->checkpoint_thread = g_thread_new("shiftd-checkpoint", checkpoint_thread, store);
   return store;
 
 fail:
@@ -546,19 +632,31 @@ shiftd_store_close(ShiftdStore *store)
     g_mutex_unlock(&store->lock);
     g_thread_join(store->thread);
   }
+  if (store->checkpoint_thread) {
+    g_mutex_lock(&store->lock);
+    store->stopping = TRUE;
+    g_cond_broadcast(&store->checkpoint_cond);
+    g_mutex_unlock(&store->lock);
+    g_thread_join(store->checkpoint_thread);
+  }
   ShiftdStoreTxn *txn;
   while ((txn = g_queue_pop_head(&store->done)))
     txn_free(txn);
+  sqlite3_finalize(store->begin);
+  sqlite3_finalize(store->commit);
   sqlite3_finalize(store->put_run);
+  sqlite3_finalize(store->put_task);
   sqlite3_finalize(store->add_event);
   sqlite3_finalize(store->put_checkpoint);
   sqlite3_finalize(store->put_agent);
   sqlite3_close(store->writer);
   sqlite3_close(store->reader);
+  sqlite3_close(store->checkpointer);
   if (store->event_fd >= 0)
     close(store->event_fd);
   g_mutex_clear(&store->lock);
   g_cond_clear(&store->cond);
+  g_cond_clear(&store->checkpoint_cond);
   g_free(store->path);
   g_free(store);
 }

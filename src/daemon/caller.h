@@ -8,7 +8,11 @@
 
 #include "daemon.h"
 
-/* The caller's uid, from the bus (never from the message body). */
+/* Forgets a connection's uid when it leaves the bus. */
+int caller_cache_init(Daemon *d);
+void caller_cache_free(Daemon *d);
+/* The caller's uid, from the bus (never from the message body). A unique
+ * name's uid never changes and names are never reused, so it is asked once. */
 int caller_get_uid(sd_bus_message *m, uid_t *ret_uid);
 /* Owner, root and the daemon's own user may read and act on a run. */
 int caller_may_access(Daemon *d, uid_t uid, uid_t owner);

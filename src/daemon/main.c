@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "backend.h"
 #include "bus-errors.h"
+#include "caller.h"
 #include "daemon-bus.h"
 #include "log.h"
 #include "run-engine.h"
@@ -285,6 +286,7 @@ daemon_free(Daemon *d)
     sd_bus_flush(d->bus);
     sd_bus_close_unref(d->bus);
   }
+  caller_cache_free(d);
   shiftd_store_close(d->store);
   if (d->run_order)
     g_ptr_array_free(d->run_order, TRUE);
@@ -363,6 +365,8 @@ run_daemon(Daemon *d, const Options *o)
     log_error("cannot watch the store: %s", g_strerror(-r));
     return 1;
   }
+  /* Durable changes carry replies and announcements: send them before reading more. */
+  sd_event_source_set_priority(d->store_source, SD_EVENT_PRIORITY_IMPORTANT);
 
   d->slots = slot_limiter_new(d->config->model_slots, engine_slot_granted, engine_slots_changed, d);
   if (o->backend && g_str_equal(o->backend, "systemd")) {
@@ -378,7 +382,9 @@ run_daemon(Daemon *d, const Options *o)
               g_strerror(-r));
     return 1;
   }
-  r = manager_bus_register(d);
+  r = caller_cache_init(d);
+  if (r >= 0)
+    r = manager_bus_register(d);
   if (r >= 0)
     r = run_bus_register(d);
   if (r >= 0)

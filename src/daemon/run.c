@@ -40,6 +40,7 @@ run_new(Daemon *d, ShiftdRunRow *row, gboolean published)
   run->daemon = d;
   run->pending = row;
   run->published = published ? shiftd_run_row_copy(row) : NULL;
+  run->task_stored = published;
   char *path = NULL;
   if (sd_bus_path_encode(SHIFTD_RUN_PATH_PREFIX, row->name, &path) < 0)
     g_error("out of memory");
@@ -271,6 +272,10 @@ run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data)
   t->user_data = user_data;
   t->snapshot = shiftd_run_row_copy(t->run->pending);
   shiftd_store_txn_put_run(t->store_txn, t->snapshot);
+  if (!t->run->task_stored) {
+    shiftd_store_txn_put_task(t->store_txn, t->snapshot->name, t->snapshot->task);
+    t->run->task_stored = TRUE;
+  }
   shiftd_store_commit(t->run->daemon->store, g_steal_pointer(&t->store_txn), txn_done, t);
 }
 

@@ -16,6 +16,7 @@ struct Run {
   ShiftdRunRow *published; /* NULL until the receipt is on disk */
   Worker *worker;          /* the live attempt, or NULL */
   gboolean resume_next;    /* the next attempt replaces a lost worker */
+  gboolean task_stored;
   gboolean in_launch_queue;
   char *checkpoint;        /* latest conversation (JSON array), when known */
   guint32 checkpoint_step; /* model steps the checkpoint holds */

@@ -60,6 +60,7 @@ test_roundtrip(void)
     g_autoptr(ShiftdRunRow) row = make_row("triage-7k2m", SHIFTD_STATE_WAITING);
     ShiftdStoreTxn *txn = shiftd_store_txn_new();
     shiftd_store_txn_put_run(txn, row);
+    shiftd_store_txn_put_task(txn, row->name, row->task);
     for (guint i = 1; i <= 5; i++) {
       g_autofree char *json = g_strdup_printf("{\"n\":%u}", i);
       shiftd_store_txn_add_event(txn, row->name, i, 2000 + i, "note", json);
