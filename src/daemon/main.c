@@ -274,10 +274,8 @@ daemon_free(Daemon *d)
     shiftd_store_flush(d->store);
   for (guint i = 0; d->run_order && i < d->run_order->len; i++) {
     Run *run = g_ptr_array_index(d->run_order, i);
-    if (run->worker) {
-      run->worker->run = run;
+    if (run->worker)
       worker_unref(run->worker);
-    }
   }
   sd_event_source_disable_unref(d->store_source);
   sd_event_source_disable_unref(d->launch_source);
