@@ -1,0 +1,68 @@
+/* start and trigger: both hand back a receipt, then may follow the run. */
+#include <stdio.h>
+
+#include "call-args.h"
+#include "cli-context.h"
+#include "follow.h"
+#include "output.h"
+#include "props.h"
+#include "run-print.h"
+#include "shiftd-names.h"
+
+static int
+after_receipt(CliContext *ctx, const CliArgs *args, GVariant *reply)
+{
+  const char *name, *path;
+  g_variant_get(reply, "(&s&o)", &name, &path);
+
+  if (ctx->json) {
+    g_autoptr(JsonObject) receipt = json_object_new();
+    json_object_set_string_member(receipt, "name", name);
+    json_object_set_string_member(receipt, "path", path);
+    cli_print_json_object(receipt, FALSE);
+  } else {
+    printf("Started %s  %s\n", name, path);
+    fflush(stdout);
+  }
+  if (!args->follow && !args->wait)
+    return CLI_EXIT_OK;
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) props = NULL;
+  if (!cli_follow_run(ctx, path, 1, args->follow, &props, &error))
+    return cli_fail(ctx, error);
+  cli_print_outcome(ctx, name, path, props);
+  return cli_outcome_exit_code(cli_props_str(props, "State"));
+}
+
+int
+cli_cmd_start(CliContext *ctx, const CliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *task = cli_task_from_words(args->positional, &error);
+  if (task == NULL)
+    return cli_fail_usage(ctx->json, error->message);
+  GVariant *options = cli_start_options_build(args, &error);
+  if (options == NULL)
+    return cli_fail_usage(ctx->json, error->message);
+
+  g_autoptr(GVariant) reply =
+    cli_bus_call(&ctx->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "StartRun",
+                 g_variant_new("(ss@a{sv})", args->agent ? args->agent : "", task, options),
+                 G_VARIANT_TYPE("(so)"), &error);
+  if (reply == NULL)
+    return cli_fail(ctx, error);
+  return after_receipt(ctx, args, reply);
+}
+
+int
+cli_cmd_trigger(CliContext *ctx, const CliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply =
+    cli_bus_call(&ctx->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "TriggerAgent",
+                 g_variant_new("(s)", args->positional[0]), G_VARIANT_TYPE("(so)"), &error);
+  if (reply == NULL)
+    return cli_fail(ctx, error);
+  return after_receipt(ctx, args, reply);
+}
