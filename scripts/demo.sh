@@ -58,11 +58,12 @@ name=$(awk '/^Started /{print $2; exit}' "$tmp/out")
 
 if [ -n "$name" ] && [ "$(ctl --json status "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = waiting ]; then
   choice=$(ctl --json status "$name" | python3 -c 'import json,sys; c=json.load(sys.stdin).get("choices") or ["yes"]; print(c[0])')
+  next=$(($(ctl --json status "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)["event_count"])') + 1))
   echo
   echo "\$ shiftctl answer $name $choice"
   ctl answer "$name" "$choice"
-  echo "\$ shiftctl events --follow $name"
-  ctl events --follow "$name" || true
+  echo "\$ shiftctl events --follow --from $next $name"
+  ctl events --follow --from "$next" "$name" || true
 fi
 echo
 echo "\$ shiftctl list"

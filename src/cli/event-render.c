@@ -188,8 +188,17 @@ render_generic(GString *out, const char *kind, JsonObject *data)
     g_autofree char *flat = cli_flatten(shiftd_json_get_string(data, lead_key, ""));
     g_string_append(out, flat);
   }
-  const char *skip[] = { lead_key, NULL };
-  append_members(out, data, lead_key ? skip : NULL);
+  /* a decision deadline is a time, not a number to read */
+  gint64 deadline = g_str_equal(kind, "asked") ? shiftd_json_get_int(data, "deadline", -1) : -1;
+  const char *skip[] = { lead_key ? lead_key : "deadline", lead_key && deadline >= 0 ? "deadline" : NULL, NULL };
+  append_members(out, data, lead_key || deadline >= 0 ? skip : NULL);
+  if (deadline > 0) {
+    g_autoptr(GTimeZone) tz = g_time_zone_new_local();
+    g_autofree char *when = cli_format_event_time((guint64)deadline, tz);
+    g_string_append_printf(out, " deadline=\"%s\"", when);
+  } else if (deadline == 0) {
+    g_string_append(out, " deadline=none");
+  }
 }
 
 char *

@@ -67,47 +67,62 @@ class BadCalls(ShiftdTestCase):
         self.daemon_alive()
 
     def test_non_utf8_never_reaches_the_daemon(self):
-        # Hand-made D-Bus message with an invalid UTF-8 task: the bus refuses it.
+        """A hand-made D-Bus message with an invalid UTF-8 task: the bus itself
+        refuses it (and drops the sender), so shiftd never sees it."""
         sock = socket.socket(socket.AF_UNIX)
+        sock.settimeout(5)
         sock.connect(self.bus.socket)
-        sock.sendall(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\nBEGIN\r\n")
+        sock.sendall(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n")
+        self.assertTrue(sock.recv(4096).startswith(b"OK "))
+        sock.sendall(b"BEGIN\r\n")
 
-        def msg(serial, path, iface, member, dest, sig, body):
-            def pad(b, n):
-                return b + b"\0" * (-len(b) % n)
+        def pad(b, n):
+            return b + b"\0" * (-len(b) % n)
 
-            def string_field(code, t, value):
-                v = value.encode() if isinstance(value, str) else value
-                return pad(bytes([code, 1, ord(t), 0]) + struct.pack("<I", len(v)) + v + b"\0", 8)
+        def string_field(code, t, value):
+            v = value.encode() if isinstance(value, str) else value
+            return bytes([code, 1, ord(t), 0]) + struct.pack("<I", len(v)) + v + b"\0"
 
-            fields = (string_field(1, "o", path) + (string_field(2, "s", iface) if iface else b"")
-                      + string_field(3, "s", member) + string_field(6, "s", dest)
-                      + (pad(bytes([8, 1, ord("g"), 0, len(sig)]) + sig.encode() + b"\0", 8) if sig else b""))
+        def message(serial, path, iface, member, dest, sig, body):
+            parts = [string_field(1, "o", path), string_field(2, "s", iface), string_field(3, "s", member),
+                     string_field(6, "s", dest)]
+            if sig:
+                parts.append(bytes([8, 1, ord("g"), 0, len(sig)]) + sig.encode() + b"\0")
+            # structs start 8-aligned; the array length leaves out the padding after the last
+            fields = b"".join(pad(p, 8) for p in parts[:-1]) + parts[-1]
             header = b"l" + bytes([1, 0, 1]) + struct.pack("<III", len(body), serial, len(fields))
             return pad(header + fields, 8) + body
 
-        sock.sendall(msg(1, "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", "org.freedesktop.DBus",
-                         "", b""))
-
-        def s(v):
+        def string(v):
             return struct.pack("<I", len(v)) + v + b"\0"
 
-        body = s(b"")
-        body += b"\0" * (-len(body) % 4) + s(b"bad \xff\xfe task")
-        body += b"\0" * (-len(body) % 4) + struct.pack("<I", 0) + b"\0" * 4
-        sock.sendall(msg(2, MANAGER_PATH, MANAGER, "StartRun", "org.shiftd.Shift1", "ssa{sv}", body))
-        sock.settimeout(5)
-        data = b""
+        sock.sendall(message(1, "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", "org.freedesktop.DBus",
+                             "", b""))
+        reply = b""
+        while b":" not in reply:
+            chunk = sock.recv(4096)
+            self.assertTrue(chunk, "the bus closed the connection before answering Hello")
+            reply += chunk
+
+        def start_run_body(task):
+            body = pad(string(b""), 4) + string(task)
+            # an empty a{sv}: its length, then padding to the 8-aligned first entry
+            return pad(pad(body, 4) + struct.pack("<I", 0), 8)
+
+        # the same hand-made call with a valid task works: the message is well formed
+        self.standin.scenario("raw", [{"reply": "ok"}])
+        sock.sendall(message(2, MANAGER_PATH, MANAGER, "StartRun", "org.shiftd.Shift1", "ssa{sv}",
+                             start_run_body(b"fine task scenario:raw")))
+        self.client.wait(lambda: len(self.client.list_runs()) == 1, 5, "the well-formed raw StartRun")
         try:
-            while True:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except socket.timeout:
+            sock.sendall(message(3, MANAGER_PATH, MANAGER, "StartRun", "org.shiftd.Shift1", "ssa{sv}",
+                                 start_run_body(b"bad \xff\xfe task")))
+            while sock.recv(4096):
+                pass
+        except (BrokenPipeError, ConnectionResetError):
             pass
         sock.close()
-        self.assertEqual(self.client.list_runs(), [])
+        self.assertEqual(len(self.client.list_runs()), 1)
         self.daemon_alive()
 
 
