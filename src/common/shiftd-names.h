@@ -8,6 +8,8 @@
 #define SHIFTD_MANAGER_IFACE "org.shiftd.Shift1.Manager"
 #define SHIFTD_RUN_IFACE "org.shiftd.Shift1.Run"
 #define SHIFTD_AGENT_IFACE "org.shiftd.Shift1.Agent"
+/* internal: what transient timers call */
+#define SHIFTD_SCHEDULER_IFACE "org.shiftd.Shift1.Scheduler"
 
 #define SHIFTD_ERROR_PREFIX "org.shiftd.Shift1.Error."
 #define SHIFTD_ERROR_NO_SUCH_RUN SHIFTD_ERROR_PREFIX "NoSuchRun"

@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "agent-registry.h"
+#include "agent-schedule.h"
 #include "agent.h"
 #include "caller.h"
 #include "daemon-bus.h"
@@ -26,12 +27,12 @@
   }
 
 AGENT_STRING(prop_name, a->name)
-AGENT_STRING(prop_description, a->description)
+AGENT_STRING(prop_description, a->config->description)
 AGENT_STRING(prop_schedule, a->schedule)
 AGENT_STRING(prop_timer, agent_timer_unit(a))
-AGENT_UINT64(prop_base_interval, a->base_interval)
+AGENT_UINT64(prop_base_interval, a->config->every)
 AGENT_UINT64(prop_current_interval, a->state->current_interval)
-AGENT_UINT64(prop_max_interval, a->max_interval)
+AGENT_UINT64(prop_max_interval, a->config->max_interval)
 AGENT_UINT64(prop_next_wake, agent_next_wake(a))
 AGENT_UINT64(prop_last_run_at, a->state->last_run_at)
 
@@ -82,10 +83,10 @@ agent_bus_trigger(Agent *a, sd_bus_message *m, sd_bus_error *error)
   int r = check_manage(a, m, "trigger", error);
   if (r < 0)
     return r;
-  if (a->instructions[0] == '\0')
+  if (a->config->instructions[0] == '\0')
     return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
                              "agent \"%s\" has no Instructions= to run; start a run with a task instead", a->name);
-  return bus_start_run(a->daemon, m, a, a->instructions, "manual", NULL, error);
+  return bus_start_run(a->daemon, m, a, a->config->instructions, "manual", NULL, error);
 }
 
 static int
@@ -94,23 +95,14 @@ method_trigger(sd_bus_message *m, void *userdata, sd_bus_error *error)
   return agent_bus_trigger(userdata, m, error);
 }
 
-typedef struct {
-  Agent *agent;
-  sd_bus_message *call;
-} EnabledReply;
-
 static void
 enabled_committed(gpointer user_data, const GError *error)
 {
-  g_autofree EnabledReply *er = user_data;
-  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = er->call;
-  if (error) {
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = user_data;
+  if (error)
     sd_bus_reply_method_errorf(m, SHIFTD_ERROR_BUSY, "cannot record the change: %s", error->message);
-    return;
-  }
-  sd_bus_reply_method_return(m, NULL);
-  sd_bus_emit_properties_changed(er->agent->daemon->bus, er->agent->path, SHIFTD_AGENT_IFACE, "Enabled", "NextWakeAt",
-                                 NULL);
+  else
+    sd_bus_reply_method_return(m, NULL);
 }
 
 static int
@@ -124,13 +116,18 @@ method_set_enabled(sd_bus_message *m, void *userdata, sd_bus_error *error)
   r = check_manage(a, m, enabled ? "enable" : "disable", error);
   if (r < 0)
     return r;
-  agent_set_enabled(a, enabled);
-  EnabledReply *er = g_new0(EnabledReply, 1);
-  er->agent = a;
-  er->call = sd_bus_message_ref(m);
+  if (a->state->enabled != !!enabled) {
+    a->state->enabled = !!enabled;
+    if (!enabled)
+      a->state->next_wake = 0;
+    log_run(LOG_NOTICE, NULL, a->name, "%s", enabled ? "enabled" : "disabled");
+    agent_state_changed(a, "Enabled", "NextWakeAt", NULL);
+    agent_schedule_arm(a);
+  }
+  /* the reply follows the state's commit (the store keeps order) */
   ShiftdStoreTxn *txn = shiftd_store_txn_new();
   shiftd_store_txn_put_agent(txn, a->state);
-  shiftd_store_commit(a->daemon->store, txn, enabled_committed, er);
+  shiftd_store_commit(a->daemon->store, txn, enabled_committed, sd_bus_message_ref(m));
   return 1;
 }
 

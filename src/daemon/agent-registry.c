@@ -1,19 +1,141 @@
 #include "agent-registry.h"
 
+#include <errno.h>
+#include <string.h>
+
+#include "agent-schedule.h"
 #include "agent.h"
+#include "log.h"
+#include "shiftd-names.h"
+
+static char *
+agents_dir(Daemon *d)
+{
+  return g_build_filename(d->config_dir, "agents.d", NULL);
+}
+
+/* name -> AgentConfig* for every good file; one line per bad one in problems. */
+static GHashTable *
+read_agents_dir(Daemon *d, GPtrArray *problems, GHashTable *refused)
+{
+  GHashTable *configs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_config_free);
+  g_autofree char *dir = agents_dir(d);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) gdir = g_dir_open(dir, 0, &error);
+  if (gdir == NULL) {
+    if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      g_ptr_array_add(problems, g_strdup_printf("%s: %s", dir, error->message));
+    return configs;
+  }
+  const char *entry;
+  while ((entry = g_dir_read_name(gdir))) {
+    if (!g_str_has_suffix(entry, AGENT_FILE_SUFFIX) || entry[0] == '.')
+      continue;
+    g_autofree char *path = g_build_filename(dir, entry, NULL);
+    g_autoptr(GError) local = NULL;
+    AgentConfig *config = agent_config_load(path, &local);
+    if (config == NULL) {
+      g_ptr_array_add(problems, g_strdup(local->message));
+      g_hash_table_add(refused, g_strndup(entry, strlen(entry) - strlen(AGENT_FILE_SUFFIX)));
+      continue;
+    }
+    g_hash_table_insert(configs, config->name, config);
+  }
+  return configs;
+}
+
+static void
+publish(Agent *a)
+{
+  a->published = TRUE;
+  int r = sd_bus_emit_object_added(a->daemon->bus, a->path);
+  if (r < 0)
+    log_warning("cannot announce agent %s: %s", a->name, g_strerror(-r));
+}
+
+static void
+unpublish(Agent *a)
+{
+  int r = sd_bus_emit_object_removed(a->daemon->bus, a->path);
+  if (r < 0)
+    log_warning("cannot announce the removal of agent %s: %s", a->name, g_strerror(-r));
+  a->published = FALSE;
+}
+
+/* Removed agents are kept (not on the bus, not armed) so pending callbacks stay valid. */
+static void
+retire(Daemon *d, Agent *a)
+{
+  agent_schedule_disarm(a);
+  if (a->published)
+    unpublish(a);
+  g_hash_table_remove(d->agents, a->name);
+  g_ptr_array_add(d->retired_agents, a);
+}
 
 void
 agent_registry_init(Daemon *d)
 {
-  d->agents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_free);
-  Agent *def = agent_new_default(d);
-  g_hash_table_insert(d->agents, def->name, def);
+  d->agents = g_hash_table_new(g_str_hash, g_str_equal);
+  d->retired_agents = g_ptr_array_new_with_free_func((GDestroyNotify)agent_free);
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) saved = shiftd_store_load_agents(d->store, &error);
+  if (saved == NULL)
+    log_warning("cannot read saved agent state: %s", error->message);
+  g_autoptr(GHashTable) saved_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; saved && i < saved->len; i++) {
+    ShiftdAgentState *s = g_ptr_array_index(saved, i);
+    g_hash_table_insert(saved_by_name, s->name, s);
+  }
+
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GHashTable) refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) configs = read_agents_dir(d, problems, refused);
+  for (guint i = 0; i < problems->len; i++)
+    log_warning("refused: %s", (char *)g_ptr_array_index(problems, i));
+
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, configs);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    AgentConfig *config = value;
+    g_hash_table_iter_steal(&it);
+    Agent *a = agent_new(d, config, g_hash_table_lookup(saved_by_name, config->name));
+    g_hash_table_insert(d->agents, a->name, a);
+  }
+  if (!g_hash_table_contains(d->agents, "default")) {
+    Agent *def = agent_new_default(d);
+    ShiftdAgentState *s = g_hash_table_lookup(saved_by_name, "default");
+    if (s)
+      def->state->enabled = s->enabled;
+    g_hash_table_insert(d->agents, def->name, def);
+  }
+  log_info("%u agent(s): %u file(s) refused", g_hash_table_size(d->agents), problems->len);
+}
+
+void
+agent_registry_publish(Daemon *d)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, d->agents);
+  while (g_hash_table_iter_next(&it, NULL, &value))
+    ((Agent *)value)->published = TRUE;
 }
 
 void
 agent_registry_free(Daemon *d)
 {
-  g_clear_pointer(&d->agents, g_hash_table_unref);
+  if (d->agents) {
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, d->agents);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+      agent_free(value);
+    g_clear_pointer(&d->agents, g_hash_table_unref);
+  }
+  g_clear_pointer(&d->retired_agents, g_ptr_array_unref);
 }
 
 static int
@@ -40,11 +162,53 @@ agent_registry_sorted(Daemon *d)
 GPtrArray *
 agent_registry_reload(Daemon *d)
 {
-  return g_ptr_array_new_with_free_func(g_free);
-}
+  GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GHashTable) refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) configs = read_agents_dir(d, problems, refused);
 
-guint64
-agent_next_wake(Agent *agent)
-{
-  return agent->state->next_wake;
+  /* Gone files: their agents go (their runs stay). A file that now fails keeps
+   * its last good version live. */
+  g_autoptr(GPtrArray) agents = agent_registry_sorted(d);
+  for (guint i = 0; i < agents->len; i++) {
+    Agent *a = g_ptr_array_index(agents, i);
+    if (g_hash_table_contains(configs, a->name) || g_hash_table_contains(refused, a->name))
+      continue;
+    if (g_str_equal(a->name, "default")) {
+      if (a->config->path == NULL)
+        continue; /* the built-in one */
+      agent_update_config(a, agent_default_config());
+      agent_schedule_arm(a);
+      agent_state_changed(a, "Description", "Schedule", "BaseInterval", "CurrentInterval", "MaxInterval",
+                          "IdleStreak", "NextWakeAt", "Timer", NULL);
+      continue;
+    }
+    log_run(LOG_INFO, NULL, a->name, "agent removed");
+    retire(d, a);
+  }
+
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, configs);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    AgentConfig *config = value;
+    g_hash_table_iter_steal(&it);
+    Agent *a = daemon_find_agent(d, config->name);
+    if (a) {
+      gboolean rearm = agent_update_config(a, config);
+      if (rearm)
+        agent_schedule_arm(a);
+      agent_state_changed(a, "Description", "Schedule", "BaseInterval", "CurrentInterval", "MaxInterval",
+                          "IdleStreak", "NextWakeAt", "Timer", NULL);
+      continue;
+    }
+    a = agent_new(d, config, NULL);
+    g_hash_table_insert(d->agents, a->name, a);
+    log_run(LOG_INFO, NULL, a->name, "agent added");
+    publish(a);
+    agent_schedule_arm(a);
+    agent_state_changed(a, NULL, NULL);
+  }
+  for (guint i = 0; i < problems->len; i++)
+    log_warning("refused: %s", (char *)g_ptr_array_index(problems, i));
+  return problems;
 }

@@ -1,6 +1,8 @@
 #include "agent.h"
 
-#include <glib/gstdio.h>
+#include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "json-util.h"
 #include "log.h"
@@ -22,31 +24,48 @@ agent_path(const char *name)
   return copy;
 }
 
-static Agent *
-agent_new(Daemon *d, const char *name)
+Agent *
+agent_new(Daemon *d, AgentConfig *config, const ShiftdAgentState *saved)
 {
   Agent *a = g_new0(Agent, 1);
   a->daemon = d;
-  a->name = g_strdup(name);
-  a->path = agent_path(name);
-  a->description = g_strdup("");
-  a->instructions = g_strdup("");
-  a->model = g_strdup("");
-  a->tools = g_new0(char *, 1);
-  a->schedule = g_strdup("");
-  a->state = g_new0(ShiftdAgentState, 1);
-  a->state->name = g_strdup(name);
-  a->state->enabled = TRUE;
-  a->state->last_run = g_strdup("");
+  a->name = g_strdup(config->name);
+  a->path = agent_path(a->name);
+  a->config = config;
+  a->schedule = agent_config_describe_schedule(config);
+  a->timer_unit = g_strdup("");
+  if (saved) {
+    a->state = shiftd_agent_state_copy(saved);
+  } else {
+    a->state = g_new0(ShiftdAgentState, 1);
+    a->state->name = g_strdup(a->name);
+    a->state->enabled = TRUE;
+    a->state->last_run = g_strdup("");
+  }
+  if (a->state->current_interval == 0 || !config->every)
+    a->state->current_interval = config->every;
+  a->state->current_interval = MIN(a->state->current_interval, MAX(config->max_interval, config->every));
   return a;
+}
+
+AgentConfig *
+agent_default_config(void)
+{
+  AgentConfig *c = g_new0(AgentConfig, 1);
+  c->name = g_strdup("default");
+  c->description = g_strdup("The built-in agent: no schedule, the built-in tools only");
+  c->instructions = g_strdup("");
+  c->model = g_strdup("");
+  c->tools = g_new0(char *, 1);
+  c->read_write_paths = g_new0(char *, 1);
+  c->answer_by = g_new0(char *, 1);
+  return c;
 }
 
 Agent *
 agent_new_default(Daemon *d)
 {
-  Agent *a = agent_new(d, "default");
-  shiftd_set_string(&a->description, "The built-in agent: no schedule, the built-in tools only");
-  return a;
+  return agent_new(d, agent_default_config(), NULL);
 }
 
 void
@@ -54,17 +73,37 @@ agent_free(Agent *a)
 {
   if (a == NULL)
     return;
+  sd_event_source_disable_unref(a->wake_source);
   g_free(a->name);
   g_free(a->path);
-  g_free(a->file);
-  g_free(a->description);
-  g_free(a->instructions);
-  g_free(a->model);
-  g_strfreev(a->tools);
+  agent_config_free(a->config);
   g_free(a->schedule);
   shiftd_agent_state_free(a->state);
-  g_free(a->decision_default);
+  g_free(a->timer_unit);
   g_free(a);
+}
+
+gboolean
+agent_update_config(Agent *a, AgentConfig *config)
+{
+  AgentConfig *old = a->config;
+  gboolean schedule_changed = old->every != config->every || old->max_interval != config->max_interval ||
+                              g_strcmp0(old->on_calendar, config->on_calendar) != 0 ||
+                              old->quiet_hours.set != config->quiet_hours.set ||
+                              old->quiet_hours.start_minute != config->quiet_hours.start_minute ||
+                              old->quiet_hours.end_minute != config->quiet_hours.end_minute ||
+                              old->review_every != config->review_every;
+  a->config = config;
+  g_free(a->schedule);
+  a->schedule = agent_config_describe_schedule(config);
+  if (old->every != config->every) {
+    /* a new base: start over from it */
+    a->state->current_interval = config->every;
+    a->state->idle_streak = 0;
+  }
+  a->state->current_interval = MIN(a->state->current_interval, MAX(config->max_interval, config->every));
+  agent_config_free(old);
+  return schedule_changed;
 }
 
 Agent *
@@ -87,7 +126,7 @@ daemon_find_agent_by_path(Daemon *d, const char *path)
 static gboolean
 has_tool(Agent *a, const char *tool)
 {
-  return g_strv_contains((const char *const *)a->tools, tool);
+  return g_strv_contains((const char *const *)a->config->tools, tool);
 }
 
 /* A directory of the agent's own under the state dir, made on first use. */
@@ -103,9 +142,9 @@ agent_dir(Agent *a, const char *kind)
 void
 agent_fill_worker_settings(Agent *a, Run *run, JsonObject *settings)
 {
-  json_object_set_string_member(settings, "instructions", a->instructions);
+  json_object_set_string_member(settings, "instructions", a->config->instructions);
   JsonArray *tools = json_array_new();
-  for (char **t = a->tools; *t; t++)
+  for (char **t = a->config->tools; *t; t++)
     json_array_add_string_element(tools, *t);
   json_object_set_array_member(settings, "tools", tools);
   json_object_set_int_member(settings, "max_steps", run->pending->max_steps);
@@ -128,11 +167,73 @@ agent_fill_worker_settings(Agent *a, Run *run, JsonObject *settings)
 const char *
 agent_timer_unit(Agent *agent)
 {
-  return "";
+  return agent->timer_unit;
+}
+
+guint32
+agent_run_owner(Agent *a)
+{
+  if (a->daemon->mode != DAEMON_MODE_SYSTEM)
+    return (guint32)geteuid();
+  if (a->config->user) {
+    struct passwd *pw = getpwnam(a->config->user);
+    if (pw)
+      return (guint32)pw->pw_uid;
+  }
+  return 0;
+}
+
+gboolean
+agent_has_schedule(Agent *a)
+{
+  return a->config->every != 0 || a->config->on_calendar != NULL;
+}
+
+Run *
+agent_live_run(Agent *a)
+{
+  /* the newest runs are at the end; a live one is rarely far back */
+  GPtrArray *order = a->daemon->run_order;
+  for (guint i = order->len; i > 0; i--) {
+    Run *run = g_ptr_array_index(order, i - 1);
+    if (g_str_equal(run->pending->agent, a->name) && run_is_live(run->pending))
+      return run;
+  }
+  return NULL;
+}
+
+typedef struct {
+  Agent *agent;
+  GPtrArray *names; /* static property names, NULL-terminated */
+} StateAnnouncement;
+
+static void
+state_committed(gpointer user_data, const GError *error)
+{
+  StateAnnouncement *sa = user_data;
+  Agent *a = sa->agent;
+  if (error)
+    log_run(LOG_ERR, NULL, a->name, "cannot save the schedule state: %s", error->message);
+  else if (a->published && sa->names->len > 1)
+    sd_bus_emit_properties_changed_strv(a->daemon->bus, a->path, SHIFTD_AGENT_IFACE, (char **)sa->names->pdata);
+  g_ptr_array_unref(sa->names);
+  g_free(sa);
 }
 
 void
-agent_set_enabled(Agent *agent, gboolean enabled)
+agent_state_changed(Agent *a, const char *first_property, ...)
 {
-  agent->state->enabled = enabled;
+  StateAnnouncement *sa = g_new0(StateAnnouncement, 1);
+  sa->agent = a;
+  sa->names = g_ptr_array_new();
+  va_list ap;
+  va_start(ap, first_property);
+  for (const char *p = first_property; p; p = va_arg(ap, const char *))
+    g_ptr_array_add(sa->names, (gpointer)p);
+  va_end(ap);
+  g_ptr_array_add(sa->names, NULL);
+  ShiftdStoreTxn *txn = shiftd_store_txn_new();
+  shiftd_store_txn_put_agent(txn, a->state);
+  /* announced once durable, like everything else */
+  shiftd_store_commit(a->daemon->store, txn, state_committed, sa);
 }

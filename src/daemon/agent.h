@@ -1,9 +1,10 @@
-/* Agents: the built-in `default` and (later) the standing agents of agents.d. */
+/* Agents: the built-in `default` and the standing agents of agents.d. */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "agent-file.h"
 #include "daemon.h"
 #include "run-row.h"
 
@@ -11,22 +12,24 @@ struct Agent {
   Daemon *daemon;
   char *name;
   char *path;
-  char *file;          /* the .agent file, NULL for the built-in default */
-  char *description;
-  char *instructions;  /* the task of every wake */
-  char *model;         /* "" = the daemon's */
-  char **tools;        /* opt-in tools */
-  char *schedule;      /* as written: "every 15min", "daily", "" */
-  guint64 base_interval;
-  guint64 max_interval;
+  AgentConfig *config;  /* never NULL: the built-in default has one too */
+  char *schedule;       /* Schedule property: "every 15min", an OnCalendar spec, "" */
   ShiftdAgentState *state;
-  /* [Decisions] */
-  guint64 decision_timeout;
-  char *decision_default;
+  gboolean published;   /* its object is on the bus */
+  /* the armed wake-up */
+  sd_event_source *wake_source; /* embedded */
+  char *timer_unit;             /* systemd: the transient timer, "" when none */
+  guint64 timer_interval;       /* what the timer repeats at */
+  guint64 timer_next;           /* when the timer fires next */
 };
 
+Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, const ShiftdAgentState *saved);
 Agent *agent_new_default(Daemon *d);
+/* The built-in default agent: no file, no schedule, the built-in tools only. */
+AgentConfig *agent_default_config(void);
 void agent_free(Agent *agent);
+/* Takes a reloaded file; TRUE when anything that affects the schedule changed. */
+gboolean agent_update_config(Agent *agent, AgentConfig *config /* owned */);
 
 Agent *daemon_find_agent(Daemon *d, const char *name);
 Agent *daemon_find_agent_by_path(Daemon *d, const char *path);
@@ -34,8 +37,12 @@ Agent *daemon_find_agent_by_path(Daemon *d, const char *path);
 /* The "settings" member of a worker's hello. */
 void agent_fill_worker_settings(Agent *agent, Run *run, JsonObject *settings);
 
-
-
 /* The transient timer unit arming its wakes ("" in the embedded backend). */
 const char *agent_timer_unit(Agent *agent);
-void agent_set_enabled(Agent *agent, gboolean enabled);
+/* Who owns the agent's runs: its User= in system mode, else the daemon's user. */
+guint32 agent_run_owner(Agent *agent);
+gboolean agent_has_schedule(Agent *agent);
+/* The run of this agent that is queued, running or waiting, if any. */
+Run *agent_live_run(Agent *agent);
+/* Persists the schedule state and announces what changed (property names, NULL-terminated). */
+void agent_state_changed(Agent *agent, const char *first_property, ...) G_GNUC_NULL_TERMINATED;

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent-schedule.h"
+#include "agent.h"
 #include "backend.h"
 #include "log.h"
 #include "run.h"
@@ -129,6 +131,32 @@ embedded_stop(Backend *b, Worker *w)
   sd_event_add_time_relative(b->daemon->event, &w->kill_timer, CLOCK_MONOTONIC, KILL_AFTER_USEC, 0, on_kill_timer, w);
 }
 
+static int
+on_wake_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+  Agent *a = userdata;
+  a->wake_source = sd_event_source_disable_unref(a->wake_source);
+  agent_schedule_wake(a, "timer");
+  return 0;
+}
+
+static void
+embedded_arm_wake(Backend *b, Agent *a)
+{
+  a->wake_source = sd_event_source_disable_unref(a->wake_source);
+  /* CLOCK_REALTIME: wake times are wall-clock times kept across restarts. */
+  int r = sd_event_add_time(b->daemon->event, &a->wake_source, CLOCK_REALTIME, a->state->next_wake, 1000,
+                            on_wake_timer, a);
+  if (r < 0)
+    log_run(LOG_WARNING, NULL, a->name, "cannot arm the wake-up: %s", g_strerror(-r));
+}
+
+static void
+embedded_disarm_wake(Backend *b, Agent *a)
+{
+  a->wake_source = sd_event_source_disable_unref(a->wake_source);
+}
+
 static void
 embedded_free(Backend *b)
 {
@@ -143,6 +171,8 @@ backend_embedded_new(Daemon *d)
   b->daemon = d;
   b->launch = embedded_launch;
   b->stop = embedded_stop;
+  b->arm_wake = embedded_arm_wake;
+  b->disarm_wake = embedded_disarm_wake;
   b->free = embedded_free;
   return b;
 }

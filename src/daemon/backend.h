@@ -14,6 +14,10 @@ struct Backend {
   gboolean (*launch)(Backend *b, Worker *w, int child_fd, GError **error);
   /* SIGTERM (or StopUnit) now, SIGKILL later if it lingers. */
   void (*stop)(Backend *b, Worker *w);
+  /* Arms the agent's next wake (state->next_wake; systemd timers also repeat
+   * at state->current_interval); agent_schedule_wake() runs when it fires. */
+  void (*arm_wake)(Backend *b, Agent *agent);
+  void (*disarm_wake)(Backend *b, Agent *agent);
   void (*free)(Backend *b);
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent-registry.h"
+#include "agent-schedule.h"
 #include "agent.h"
 #include "backend.h"
 #include "bus-errors.h"
@@ -392,7 +393,9 @@ run_daemon(Daemon *d, const Options *o)
     return 1;
   }
 
+  agent_registry_publish(d);
   engine_recover(d);
+  agent_schedule_start(d);
 
   r = sd_bus_request_name(d->bus, SHIFTD_BUS_NAME, 0);
   if (r < 0) {

@@ -4,6 +4,7 @@
 
 #include "agent.h"
 #include "agent-registry.h"
+#include "agent-schedule.h"
 #include "backend.h"
 #include "bus-errors.h"
 #include "caller.h"
@@ -294,7 +295,8 @@ method_list_agents(sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autoptr(GPtrArray) agents = agent_registry_sorted(d);
   for (guint i = 0; i < agents->len; i++) {
     Agent *a = g_ptr_array_index(agents, i);
-    r = sd_bus_message_append(reply, "(sssto)", a->name, a->description, a->schedule, agent_next_wake(a), a->path);
+    r = sd_bus_message_append(reply, "(sssto)", a->name, a->config->description, a->schedule, agent_next_wake(a),
+                              a->path);
     if (r < 0)
       return r;
   }
@@ -408,10 +410,43 @@ static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_VTABLE_END
 };
 
+/* org.shiftd.Shift1.Scheduler: internal. The transient timers of the systemd
+ * backend call Wake when an agent's time has come; it takes the same path as
+ * the embedded backend's own timers. */
+static int
+method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  const char *name = NULL;
+  uid_t uid;
+  int r = sd_bus_message_read(m, "s", &name);
+  if (r < 0)
+    return r;
+  r = caller_get_uid(m, &uid);
+  if (r < 0)
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+  if (!caller_may_access(d, uid, 0))
+    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not wake agents", (unsigned)uid);
+  Agent *agent = daemon_find_agent(d, name);
+  if (agent == NULL)
+    return sd_bus_error_setf(error, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", name);
+  agent_schedule_wake(agent, "timer");
+  return sd_bus_reply_method_return(m, NULL);
+}
+
+static const sd_bus_vtable scheduler_vtable[] = {
+  SD_BUS_VTABLE_START(0),
+  SD_BUS_METHOD_WITH_ARGS("Wake", SD_BUS_ARGS("s", agent), SD_BUS_NO_RESULT, method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
 int
 manager_bus_register(Daemon *d)
 {
   int r = sd_bus_add_object_vtable(d->bus, NULL, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, manager_vtable, d);
+  if (r < 0)
+    return r;
+  r = sd_bus_add_object_vtable(d->bus, NULL, SHIFTD_MANAGER_PATH, SHIFTD_SCHEDULER_IFACE, scheduler_vtable, d);
   if (r < 0)
     return r;
   return sd_bus_add_object_manager(d->bus, NULL, SHIFTD_MANAGER_PATH);

@@ -129,6 +129,12 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
   }
   if (!check_task(task, error))
     return NULL;
+  Run *live = agent_has_schedule(agent) ? agent_live_run(agent) : NULL;
+  if (live) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_BUSY, "agent %s already has a live run, %s (%s)",
+                agent->name, live->pending->name, live->pending->state);
+    return NULL;
+  }
 
   ShiftdRunRow *row = shiftd_run_row_new();
   g_free(row->name);
@@ -276,7 +282,7 @@ build_hello(Run *run, Agent *agent, guint32 attempt)
 
   JsonObject *model = json_object_new();
   json_object_set_string_member(model, "base_url", d->config->model_base_url);
-  const char *name = row->model[0] ? row->model : (agent->model && agent->model[0] ? agent->model : d->config->model_name);
+  const char *name = row->model[0] ? row->model : (agent->config->model[0] ? agent->config->model : d->config->model_name);
   json_object_set_string_member(model, "name", name);
   json_object_set_string_member(model, "api_key", d->api_key ? d->api_key : "");
   json_object_set_int_member(model, "timeout_usec", (gint64)d->config->model_timeout_usec);
@@ -562,11 +568,11 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     }
     Agent *agent = daemon_find_agent(run->daemon, row->agent);
     const char *dflt = shiftd_json_get_string(msg, "default", NULL);
-    if (dflt == NULL && agent && agent->decision_default)
-      dflt = agent->decision_default;
+    if (dflt == NULL && agent && agent->config->decision_default)
+      dflt = agent->config->decision_default;
     gint64 timeout = shiftd_json_get_int(msg, "timeout_usec", 0);
     if (timeout <= 0 && agent)
-      timeout = (gint64)agent->decision_timeout;
+      timeout = (gint64)MIN(agent->config->decision_timeout, (guint64)G_MAXINT64);
 
     account_attempt_time(run);
     shiftd_set_string(&row->state, SHIFTD_STATE_WAITING);

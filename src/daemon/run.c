@@ -2,6 +2,7 @@
 
 #include "sd-glue.h"
 
+#include "agent-schedule.h"
 #include "agent.h"
 #include "json-util.h"
 #include "log.h"
@@ -219,6 +220,7 @@ announce(Run *run, ShiftdRunRow *old, GArray *events)
   const char *old_state = old ? old->state : "";
   if (!g_str_equal(old_state, now->state)) {
     if (shiftd_run_state_is_final(now->state)) {
+      agent_schedule_run_finished(run);
       r = sd_bus_emit_signal(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "RunFinished", "sos", now->name,
                              run->path, now->state);
       if (r < 0)

@@ -1,0 +1,375 @@
+#include "agent-file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ini-file.h"
+#include "time-span.h"
+
+static const ShiftdIniKey agent_keys[] = {
+  { "Agent", "Description" },
+  { "Agent", "Instructions" },
+  { "Agent", "InstructionsFile" },
+  { "Agent", "Model" },
+  { "Agent", "Tools" },
+  { "Schedule", "Every" },
+  { "Schedule", "OnCalendar" },
+  { "Schedule", "MaxInterval" },
+  { "Schedule", "QuietHours" },
+  { "Schedule", "ReviewEvery" },
+  { "Schedule", "WakeIf" },
+  { "Sandbox", "User" },
+  { "Sandbox", "MemoryMax" },
+  { "Sandbox", "CPUQuota" },
+  { "Sandbox", "TasksMax" },
+  { "Sandbox", "RuntimeMaxSec" },
+  { "Sandbox", "ReadWritePaths" },
+  { "Sandbox", "PrivateNetwork" },
+  { "Decisions", "Timeout" },
+  { "Decisions", "Default" },
+  { "Decisions", "AnswerBy" },
+  { NULL, NULL },
+};
+
+static const char *const optional_tools[] = { "shell", "read_file", "write_file", "notes", NULL };
+static const char *const builtin_tools[] = { "finish", "no_work", "ask_human", NULL };
+
+#define INSTRUCTIONS_MAX (256 * 1024)
+
+void
+agent_config_free(AgentConfig *c)
+{
+  if (c == NULL)
+    return;
+  g_free(c->name);
+  g_free(c->path);
+  g_free(c->description);
+  g_free(c->instructions);
+  g_free(c->model);
+  g_strfreev(c->tools);
+  g_free(c->on_calendar);
+  g_free(c->wake_if);
+  g_free(c->user);
+  g_strfreev(c->read_write_paths);
+  g_free(c->decision_default);
+  g_strfreev(c->answer_by);
+  g_free(c);
+}
+
+gboolean
+agent_name_is_valid(const char *name)
+{
+  if (name == NULL || *name == '\0' || strlen(name) > 64 || !g_ascii_isalnum(*name))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!(g_ascii_isalnum(*p) || *p == '-' || *p == '_'))
+      return FALSE;
+  return TRUE;
+}
+
+/* Space- or semicolon-separated words. */
+static char **
+split_words(const char *value)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+  g_auto(GStrv) parts = g_strsplit_set(value, " \t;", -1);
+  for (char **p = parts; *p; p++)
+    if (**p)
+      g_strv_builder_add(b, *p);
+  return g_strv_builder_end(b);
+}
+
+static gboolean
+parse_tools(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "Tools");
+  if (e == NULL)
+    return TRUE;
+  g_auto(GStrv) words = split_words(e->value);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+  for (char **w = words; *w; w++) {
+    if (g_strv_contains(builtin_tools, *w))
+      continue; /* always there */
+    if (!g_strv_contains(optional_tools, *w)) {
+      shiftd_ini_set_entry_error(error, ini, e, "unknown tool \"%s\" (known: shell, read_file, write_file, notes)", *w);
+      return FALSE;
+    }
+    g_strv_builder_add(b, *w);
+  }
+  g_strfreev(c->tools);
+  c->tools = g_strv_builder_end(b);
+  return TRUE;
+}
+
+static gboolean
+parse_clock(const char *text, guint *minute)
+{
+  guint h = 0, m = 0;
+  char extra;
+  if (sscanf(text, "%u:%u%c", &h, &m, &extra) != 2 || h > 24 || m > 59 || (h == 24 && m != 0))
+    return FALSE;
+  *minute = (h * 60 + m) % (24 * 60);
+  return TRUE;
+}
+
+static gboolean
+parse_quiet_hours(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Schedule", "QuietHours");
+  if (e == NULL || e->value[0] == '\0')
+    return TRUE;
+  g_auto(GStrv) parts = g_strsplit(e->value, "-", 2);
+  if (g_strv_length(parts) != 2 || !parse_clock(g_strstrip(parts[0]), &c->quiet_hours.start_minute) ||
+      !parse_clock(g_strstrip(parts[1]), &c->quiet_hours.end_minute)) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected HH:MM-HH:MM");
+    return FALSE;
+  }
+  if (c->quiet_hours.start_minute == c->quiet_hours.end_minute) {
+    shiftd_ini_set_entry_error(error, ini, e, "the window is empty");
+    return FALSE;
+  }
+  c->quiet_hours.set = TRUE;
+  return TRUE;
+}
+
+/* Bytes with an optional K/M/G/T suffix (base 1024), or "infinity". */
+static gboolean
+parse_size(ShiftdIniFile *ini, const char *group, const char *key, guint64 *out, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, group, key);
+  if (e == NULL)
+    return TRUE;
+  if (g_str_equal(e->value, "infinity")) {
+    *out = G_MAXUINT64;
+    return TRUE;
+  }
+  char *end = NULL;
+  errno = 0;
+  guint64 v = g_ascii_strtoull(e->value, &end, 10);
+  guint64 mult = 1;
+  if (end && *end) {
+    switch (g_ascii_toupper(*end)) {
+    case 'K': mult = 1ULL << 10; break;
+    case 'M': mult = 1ULL << 20; break;
+    case 'G': mult = 1ULL << 30; break;
+    case 'T': mult = 1ULL << 40; break;
+    default: mult = 0; break;
+    }
+    if (mult && end[1] != '\0' && !(g_ascii_toupper(end[1]) == 'B' && end[2] == '\0'))
+      mult = 0;
+  }
+  if (errno || end == e->value || mult == 0 || v == 0 || v > G_MAXUINT64 / mult) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected a size such as 512M, 2G or infinity");
+    return FALSE;
+  }
+  *out = v * mult;
+  return TRUE;
+}
+
+static gboolean
+parse_count(ShiftdIniFile *ini, const char *group, const char *key, guint64 *out, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, group, key);
+  if (e == NULL)
+    return TRUE;
+  if (g_str_equal(e->value, "infinity")) {
+    *out = G_MAXUINT64;
+    return TRUE;
+  }
+  guint64 v = 0;
+  if (!g_ascii_string_to_unsigned(e->value, 10, 1, G_MAXUINT32, &v, NULL)) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected a positive number or infinity");
+    return FALSE;
+  }
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+parse_cpu_quota(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Sandbox", "CPUQuota");
+  if (e == NULL)
+    return TRUE;
+  guint64 v = 0;
+  g_autofree char *number = g_strndup(e->value, strlen(e->value) - (g_str_has_suffix(e->value, "%") ? 1 : 0));
+  if (!g_str_has_suffix(e->value, "%") || !g_ascii_string_to_unsigned(number, 10, 1, 100000, &v, NULL)) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected a percentage such as 50%% or 200%%");
+    return FALSE;
+  }
+  c->cpu_quota = (guint)v;
+  return TRUE;
+}
+
+static gboolean
+parse_paths(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Sandbox", "ReadWritePaths");
+  if (e == NULL)
+    return TRUE;
+  g_auto(GStrv) words = split_words(e->value);
+  for (char **w = words; *w; w++) {
+    const char *p = (*w)[0] == '-' ? *w + 1 : *w; /* "-" prefix: ignore if missing, as systemd */
+    if (!g_path_is_absolute(p) || strstr(p, "/../") || g_str_has_suffix(p, "/..")) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an absolute path", *w);
+      return FALSE;
+    }
+  }
+  g_strfreev(c->read_write_paths);
+  c->read_write_paths = g_steal_pointer(&words);
+  return TRUE;
+}
+
+static gboolean
+parse_instructions(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *inline_e = shiftd_ini_file_lookup(ini, "Agent", "Instructions");
+  const ShiftdIniEntry *file_e = shiftd_ini_file_lookup(ini, "Agent", "InstructionsFile");
+  if (inline_e && file_e) {
+    shiftd_ini_set_entry_error(error, ini, file_e, "Instructions= and InstructionsFile= exclude each other");
+    return FALSE;
+  }
+  if (inline_e) {
+    g_free(c->instructions);
+    c->instructions = g_strdup(inline_e->value);
+  } else if (file_e) {
+    g_autofree char *dir = g_path_get_dirname(ini->path);
+    g_autofree char *path = g_path_is_absolute(file_e->value) ? g_strdup(file_e->value)
+                                                               : g_build_filename(dir, file_e->value, NULL);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &text, &len, &local)) {
+      shiftd_ini_set_entry_error(error, ini, file_e, "%s", local->message);
+      return FALSE;
+    }
+    if (len > INSTRUCTIONS_MAX || !g_utf8_validate(text, (gssize)len, NULL)) {
+      shiftd_ini_set_entry_error(error, ini, file_e, "not UTF-8 text under 256 KiB");
+      return FALSE;
+    }
+    g_free(c->instructions);
+    c->instructions = g_steal_pointer(&text);
+  }
+  return TRUE;
+}
+
+AgentConfig *
+agent_config_parse(const char *path, const char *text, gsize length, GError **error)
+{
+  g_autofree char *base = g_path_get_basename(path);
+  if (!g_str_has_suffix(base, AGENT_FILE_SUFFIX)) {
+    g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_SYNTAX, "%s: agent files end in .agent", path);
+    return NULL;
+  }
+  g_autofree char *name = g_strndup(base, strlen(base) - strlen(AGENT_FILE_SUFFIX));
+  if (!agent_name_is_valid(name)) {
+    g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_SYNTAX,
+                "%s: \"%s\" is not a valid agent name (letters, digits, - and _; up to 64)", path, name);
+    return NULL;
+  }
+  g_autoptr(ShiftdIniFile) ini = shiftd_ini_file_parse(path, text, length, error);
+  if (ini == NULL || !shiftd_ini_file_check_keys(ini, agent_keys, error))
+    return NULL;
+
+  g_autoptr(AgentConfig) c = g_new0(AgentConfig, 1);
+  c->name = g_steal_pointer(&name);
+  c->path = g_strdup(path);
+  c->description = g_strdup("");
+  c->instructions = g_strdup("");
+  c->model = g_strdup("");
+  c->tools = g_new0(char *, 1);
+  c->read_write_paths = g_new0(char *, 1);
+  c->answer_by = g_new0(char *, 1);
+
+  if (!shiftd_ini_get_string(ini, "Agent", "Description", &c->description, error) ||
+      !parse_instructions(ini, c, error) ||
+      !shiftd_ini_get_string(ini, "Agent", "Model", &c->model, error) ||
+      !parse_tools(ini, c, error) ||
+      !shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, error) ||
+      !shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, error) ||
+      !shiftd_ini_get_time_span(ini, "Schedule", "MaxInterval", SHIFTD_USEC_PER_SEC, &c->max_interval, error) ||
+      !parse_quiet_hours(ini, c, error) ||
+      !shiftd_ini_get_time_span(ini, "Schedule", "ReviewEvery", SHIFTD_USEC_PER_SEC, &c->review_every, error) ||
+      !shiftd_ini_get_string(ini, "Schedule", "WakeIf", &c->wake_if, error) ||
+      !shiftd_ini_get_string(ini, "Sandbox", "User", &c->user, error) ||
+      !parse_size(ini, "Sandbox", "MemoryMax", &c->memory_max, error) ||
+      !parse_cpu_quota(ini, c, error) ||
+      !parse_count(ini, "Sandbox", "TasksMax", &c->tasks_max, error) ||
+      !shiftd_ini_get_time_span(ini, "Sandbox", "RuntimeMaxSec", SHIFTD_USEC_PER_SEC, &c->runtime_max, error) ||
+      !parse_paths(ini, c, error) ||
+      !shiftd_ini_get_bool(ini, "Sandbox", "PrivateNetwork", &c->private_network, error) ||
+      !shiftd_ini_get_time_span(ini, "Decisions", "Timeout", SHIFTD_USEC_PER_SEC, &c->decision_timeout, error) ||
+      !shiftd_ini_get_string(ini, "Decisions", "Default", &c->decision_default, error))
+    return NULL;
+
+  const ShiftdIniEntry *e;
+  if ((e = shiftd_ini_file_lookup(ini, "Decisions", "AnswerBy"))) {
+    g_strfreev(c->answer_by);
+    c->answer_by = split_words(e->value);
+  }
+  if (c->on_calendar && c->on_calendar[0] == '\0')
+    g_clear_pointer(&c->on_calendar, g_free);
+  if (c->wake_if && c->wake_if[0] == '\0')
+    g_clear_pointer(&c->wake_if, g_free);
+  if (c->user && c->user[0] == '\0')
+    g_clear_pointer(&c->user, g_free);
+  if (c->decision_default && c->decision_default[0] == '\0')
+    g_clear_pointer(&c->decision_default, g_free);
+
+  if (c->every && c->on_calendar) {
+    e = shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar");
+    shiftd_ini_set_entry_error(error, ini, e, "Every= and OnCalendar= exclude each other");
+    return NULL;
+  }
+  if ((e = shiftd_ini_file_lookup(ini, "Schedule", "MaxInterval"))) {
+    if (!c->every) {
+      shiftd_ini_set_entry_error(error, ini, e, "MaxInterval= needs Every=");
+      return NULL;
+    }
+    if (c->max_interval < c->every) {
+      shiftd_ini_set_entry_error(error, ini, e, "must not be shorter than Every=");
+      return NULL;
+    }
+  }
+  if (c->every && c->max_interval == 0)
+    c->max_interval = c->every > G_MAXUINT64 / 8 ? G_MAXUINT64 : c->every * 8;
+  if ((c->every || c->on_calendar) && c->instructions[0] == '\0') {
+    g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE,
+                "%s: a scheduled agent needs Instructions= or InstructionsFile= (the task of every wake)", path);
+    return NULL;
+  }
+  if (c->review_every && !c->every && !c->on_calendar) {
+    e = shiftd_ini_file_lookup(ini, "Schedule", "ReviewEvery");
+    shiftd_ini_set_entry_error(error, ini, e, "a review beat needs a schedule (Every= or OnCalendar=)");
+    return NULL;
+  }
+  if (c->user && !agent_name_is_valid(c->user)) {
+    e = shiftd_ini_file_lookup(ini, "Sandbox", "User");
+    shiftd_ini_set_entry_error(error, ini, e, "not a user name");
+    return NULL;
+  }
+  return g_steal_pointer(&c);
+}
+
+AgentConfig *
+agent_config_load(const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  if (!g_file_get_contents(path, &text, &length, error))
+    return NULL;
+  return agent_config_parse(path, text, length, error);
+}
+
+char *
+agent_config_describe_schedule(const AgentConfig *c)
+{
+  if (c->every) {
+    g_autofree char *span = shiftd_time_span_format(c->every);
+    return g_strdup_printf("every %s", span);
+  }
+  if (c->on_calendar)
+    return g_strdup(c->on_calendar);
+  return g_strdup("");
+}

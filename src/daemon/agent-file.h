@@ -1,0 +1,52 @@
+/* agents.d/NAME.agent: what a standing agent does, when it wakes, how it rests,
+ * its sandbox and who may answer its questions. */
+#pragma once
+
+#include <glib.h>
+
+#define AGENT_FILE_SUFFIX ".agent"
+
+typedef struct {
+  gboolean set;
+  guint start_minute; /* minutes after local midnight */
+  guint end_minute;
+} QuietHours;
+
+typedef struct {
+  char *name;
+  char *path;
+  /* [Agent] */
+  char *description;
+  char *instructions;
+  char *model;
+  char **tools;
+  /* [Schedule] */
+  guint64 every;          /* 0: none */
+  char *on_calendar;      /* NULL: none */
+  guint64 max_interval;   /* 0: 8 x Every */
+  QuietHours quiet_hours;
+  guint64 review_every;   /* 0: no review beat */
+  char *wake_if;          /* NULL: always work */
+  /* [Sandbox] */
+  char *user;
+  guint64 memory_max;     /* bytes; 0: unset */
+  guint cpu_quota;        /* percent; 0: unset */
+  guint64 tasks_max;      /* 0: unset */
+  guint64 runtime_max;    /* µs; 0: unset */
+  char **read_write_paths;
+  gboolean private_network;
+  /* [Decisions] */
+  guint64 decision_timeout;
+  char *decision_default;
+  char **answer_by;       /* user names and @groups */
+} AgentConfig;
+
+void agent_config_free(AgentConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentConfig, agent_config_free)
+
+gboolean agent_name_is_valid(const char *name);
+/* Reads and checks one file; errors say "FILE:LINE: reason". */
+AgentConfig *agent_config_load(const char *path, GError **error);
+AgentConfig *agent_config_parse(const char *path, const char *text, gsize length, GError **error);
+/* The schedule as one line: "every 15min", "OnCalendar=daily", "". */
+char *agent_config_describe_schedule(const AgentConfig *config);

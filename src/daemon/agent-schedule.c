@@ -1,0 +1,250 @@
+#include "agent-schedule.h"
+
+#include <gio/gio.h>
+#include <time.h>
+
+#include "calendar.h"
+
+#include "agent.h"
+#include "backend.h"
+#include "json-util.h"
+#include "log.h"
+#include "run-engine.h"
+#include "run.h"
+#include "shiftd-names.h"
+#include "time-span.h"
+
+/* A timer may fire this much before the wake it was armed for (accuracy). */
+#define EARLY_TOLERANCE_USEC (500 * 1000)
+/* A wake found this much overdue at start-up was missed while shiftd was down. */
+#define MISSED_GRACE_USEC (2 * G_USEC_PER_SEC)
+
+static guint64
+now_usec(void)
+{
+  return (guint64)g_get_real_time();
+}
+
+/* Minutes after local midnight. */
+static guint
+local_minute(guint64 usec, struct tm *tm_out)
+{
+  time_t t = (time_t)(usec / G_USEC_PER_SEC);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  if (tm_out)
+    *tm_out = tm;
+  return (guint)(tm.tm_hour * 60 + tm.tm_min);
+}
+
+static gboolean
+in_window(const QuietHours *q, guint minute)
+{
+  if (q->start_minute < q->end_minute)
+    return minute >= q->start_minute && minute < q->end_minute;
+  return minute >= q->start_minute || minute < q->end_minute; /* crosses midnight */
+}
+
+/* The first moment at or after `at` outside the agent's quiet hours. */
+static guint64
+after_quiet_hours(Agent *a, guint64 at)
+{
+  const QuietHours *q = &a->config->quiet_hours;
+  struct tm tm;
+  if (!q->set || !in_window(q, local_minute(at, &tm)))
+    return at;
+  /* the window's end, today or tomorrow, at local time */
+  tm.tm_hour = (int)(q->end_minute / 60);
+  tm.tm_min = (int)(q->end_minute % 60);
+  tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  time_t end = mktime(&tm);
+  if ((guint64)end * G_USEC_PER_SEC <= at) {
+    tm.tm_mday += 1;
+    tm.tm_isdst = -1;
+    end = mktime(&tm);
+  }
+  return (guint64)end * G_USEC_PER_SEC;
+}
+
+static gboolean
+next_calendar_wake(const char *spec, guint64 after, guint64 *next, GError **error)
+{
+  g_autoptr(ShiftdCalendar) cal = shiftd_calendar_parse(spec, error);
+  if (cal == NULL)
+    return FALSE;
+  if (!shiftd_calendar_next(cal, after, next)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no time matches within five years");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static guint64
+compute_next_wake(Agent *a, guint64 now)
+{
+  if (!a->state->enabled || !agent_has_schedule(a))
+    return 0;
+  guint64 next = a->state->next_wake;
+  if (a->config->every) {
+    if (next == 0)
+      next = now + a->state->current_interval;
+  } else if (next == 0) {
+    g_autoptr(GError) error = NULL;
+    if (!next_calendar_wake(a->config->on_calendar, now, &next, &error)) {
+      log_run(LOG_WARNING, NULL, a->name, "OnCalendar=%s: %s", a->config->on_calendar, error->message);
+      return 0;
+    }
+  }
+  return after_quiet_hours(a, next);
+}
+
+static void
+set_next_wake(Agent *a, guint64 next)
+{
+  if (a->state->next_wake == next)
+    return;
+  a->state->next_wake = next;
+  agent_state_changed(a, "NextWakeAt", NULL);
+}
+
+void
+agent_schedule_arm(Agent *a)
+{
+  Backend *b = a->daemon->backend;
+  guint64 next = compute_next_wake(a, now_usec());
+  set_next_wake(a, next);
+  if (next == 0)
+    b->disarm_wake(b, a);
+  else
+    b->arm_wake(b, a);
+}
+
+void
+agent_schedule_disarm(Agent *a)
+{
+  a->daemon->backend->disarm_wake(a->daemon->backend, a);
+}
+
+static void
+note_on_run(Run *run, const char *text)
+{
+  JsonObject *data = json_object_new();
+  json_object_set_string_member(data, "text", text);
+  RunTxn *t = run_txn_begin(run);
+  run_txn_event(t, "note", data);
+  run_txn_commit(t, NULL, NULL);
+}
+
+/* The interval after this wake; OnCalendar agents ask the calendar. */
+static guint64
+after_this_wake(Agent *a, guint64 now)
+{
+  if (a->config->every)
+    return now + a->state->current_interval;
+  guint64 next = 0;
+  g_autoptr(GError) error = NULL;
+  if (!next_calendar_wake(a->config->on_calendar, now, &next, &error))
+    return 0;
+  return next;
+}
+
+void
+agent_schedule_wake(Agent *a, const char *source)
+{
+  Daemon *d = a->daemon;
+  guint64 now = now_usec();
+  if (d->stopping || !a->state->enabled || !agent_has_schedule(a))
+    return;
+  guint64 due = a->state->next_wake;
+  if (due && now + EARLY_TOLERANCE_USEC < due) {
+    log_run(LOG_DEBUG, NULL, a->name, "wake from %s before it is due; re-arming", source);
+    agent_schedule_arm(a);
+    return;
+  }
+  guint64 allowed = after_quiet_hours(a, now);
+  if (allowed > now) {
+    log_run(LOG_INFO, NULL, a->name, "wake deferred to the end of the quiet hours");
+    set_next_wake(a, allowed);
+    agent_schedule_arm(a);
+    return;
+  }
+
+  Run *live = agent_live_run(a);
+  if (live) {
+    g_autofree char *text = g_strdup_printf("scheduled wake of %s skipped: this run is still %s", a->name,
+                                            live->pending->state);
+    note_on_run(live, text);
+    log_run(LOG_INFO, live->pending->name, a->name, "%s", text);
+    set_next_wake(a, after_quiet_hours(a, after_this_wake(a, now)));
+    agent_schedule_arm(a);
+    return;
+  }
+
+  g_autoptr(GError) error = NULL;
+  Run *run = engine_start_run(d, a, a->config->instructions, "schedule", agent_run_owner(a), NULL, NULL, NULL, &error);
+  if (run == NULL) {
+    log_run(LOG_WARNING, NULL, a->name, "cannot start the scheduled run: %s", error->message);
+  } else {
+    if (g_str_equal(source, "missed")) {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local((gint64)(due / G_USEC_PER_SEC));
+      g_autofree char *stamp = g_date_time_format(when, "%F %T");
+      g_autofree char *text = g_strdup_printf("this wake was due at %s, while shiftd was not running", stamp);
+      note_on_run(run, text);
+    }
+    a->state->last_run_at = now;
+    shiftd_set_string(&a->state->last_run, run->pending->name);
+  }
+  a->state->next_wake = after_quiet_hours(a, after_this_wake(a, now));
+  agent_state_changed(a, "LastRun", "LastRunAt", "NextWakeAt", NULL);
+  agent_schedule_arm(a);
+}
+
+void
+agent_schedule_run_finished(Run *run)
+{
+  Agent *a = daemon_find_agent(run->daemon, run->published->agent);
+  const char *state = run->published->state;
+  if (a == NULL || !agent_has_schedule(a) || g_str_equal(run->published->trigger, "review"))
+    return;
+  ShiftdAgentState *s = a->state;
+  guint64 base = a->config->every;
+  if (g_str_equal(state, SHIFTD_STATE_IDLE)) {
+    s->idle_streak++;
+    if (base)
+      s->current_interval = MIN(s->current_interval > G_MAXUINT64 / 2 ? G_MAXUINT64 : s->current_interval * 2,
+                                a->config->max_interval);
+  } else if (g_str_equal(state, SHIFTD_STATE_DONE)) {
+    s->idle_streak = 0;
+    if (base)
+      s->current_interval = base;
+  } else {
+    return; /* failed or cancelled: says nothing about the work out there */
+  }
+  if (base && s->last_run_at) {
+    guint64 now = now_usec();
+    guint64 next = s->last_run_at + s->current_interval;
+    s->next_wake = after_quiet_hours(a, MAX(next, now));
+  }
+  log_run(LOG_INFO, run->published->name, a->name, "%s: idle streak %u, next interval %" G_GUINT64_FORMAT " s", state,
+          s->idle_streak, s->current_interval / G_USEC_PER_SEC);
+  agent_state_changed(a, "IdleStreak", "CurrentInterval", "NextWakeAt", NULL);
+  agent_schedule_arm(a);
+}
+
+void
+agent_schedule_start(Daemon *d)
+{
+  guint64 now = now_usec();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, d->agents);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    Agent *a = value;
+    if (a->state->enabled && agent_has_schedule(a) && a->state->next_wake &&
+        a->state->next_wake + MISSED_GRACE_USEC < now)
+      agent_schedule_wake(a, "missed");
+    else
+      agent_schedule_arm(a);
+  }
+}
