@@ -62,7 +62,7 @@ on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 }
 
 static gboolean
-embedded_launch(Backend *b, Worker *w, int child_fd, GError **error)
+embedded_launch(Backend *b, Worker *w, int child_fd, const char *const *writable_paths, GError **error)
 {
   Daemon *d = b->daemon;
   posix_spawn_file_actions_t fa;

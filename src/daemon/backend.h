@@ -11,7 +11,7 @@ struct Backend {
   Daemon *daemon;
   /* Starts w's process with child_fd as its stdin and stdout; the backend closes
    * child_fd. Calls worker_process_exited() when the process is gone. */
-  gboolean (*launch)(Backend *b, Worker *w, int child_fd, GError **error);
+  gboolean (*launch)(Backend *b, Worker *w, int child_fd, const char *const *writable_paths, GError **error);
   /* SIGTERM (or StopUnit) now, SIGKILL later if it lingers. */
   void (*stop)(Backend *b, Worker *w);
   /* Arms the agent's next wake (state->next_wake; systemd timers also repeat
@@ -22,5 +22,8 @@ struct Backend {
 };
 
 Backend *backend_embedded_new(Daemon *d);
+/* A systemd manager answers on the daemon's bus. */
+gboolean backend_systemd_available(Daemon *d);
+Backend *backend_systemd_new(Daemon *d, GError **error);
 
 void backend_free(Backend *b);

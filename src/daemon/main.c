@@ -217,6 +217,24 @@ on_store_ready(sd_event_source *s, int fd, uint32_t revents, void *userdata)
   return 0;
 }
 
+/* systemd whenever a manager answers on our bus (or when asked), else embedded. */
+static gboolean
+choose_backend(Daemon *d, const char *wanted, GError **error)
+{
+  gboolean available = !g_str_equal(wanted, "embedded") && backend_systemd_available(d);
+  if (g_str_equal(wanted, "systemd") && !available) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                "--backend=systemd: no systemd manager (org.freedesktop.systemd1) answers on this bus");
+    return FALSE;
+  }
+  if (available) {
+    d->backend = backend_systemd_new(d, error);
+    return d->backend != NULL;
+  }
+  d->backend = backend_embedded_new(d);
+  return TRUE;
+}
+
 static int
 connect_bus(Daemon *d, const Options *o)
 {
@@ -359,6 +377,8 @@ run_daemon(Daemon *d, const Options *o)
   sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
   sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
   sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
+  /* WATCHDOG=1 pings whenever the service manager asks for them */
+  sd_event_set_watchdog(d->event, TRUE);
   r = sd_event_add_io(d->event, &d->store_source, shiftd_store_get_notify_fd(d->store), EPOLLIN, on_store_ready, d);
   if (r < 0) {
     log_error("cannot watch the store: %s", g_strerror(-r));
@@ -368,17 +388,16 @@ run_daemon(Daemon *d, const Options *o)
   sd_event_source_set_priority(d->store_source, SD_EVENT_PRIORITY_IMPORTANT);
 
   d->slots = slot_limiter_new(d->config->model_slots, engine_slot_granted, engine_slots_changed, d);
-  if (o->backend && g_str_equal(o->backend, "systemd")) {
-    log_error("the systemd backend is not available in this build");
-    return 1;
-  }
-  d->backend = backend_embedded_new(d);
 
   shiftd_bus_errors_register();
   r = connect_bus(d, o);
   if (r < 0) {
     log_error("cannot connect to the %s bus: %s", o->address ? o->address : d->mode == DAEMON_MODE_SYSTEM ? "system" : "session",
               g_strerror(-r));
+    return 1;
+  }
+  if (!choose_backend(d, o->backend ? o->backend : "auto", &error)) {
+    log_error("%s", error->message);
     return 1;
   }
   r = caller_cache_init(d);

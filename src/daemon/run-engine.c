@@ -314,12 +314,27 @@ launch_attempt(Run *run)
     return;
   }
 
+  if (!g_file_test(d->worker_path, G_FILE_TEST_IS_EXECUTABLE)) {
+    g_autofree char *why = g_strdup_printf("cannot start a worker: %s is not an executable file", d->worker_path);
+    fail_run(run, why, NULL, NULL);
+    return;
+  }
+
   guint32 attempt = row->attempt + 1;
   g_autoptr(GError) error = NULL;
   int child_fd = -1;
-  run_load_checkpoint(run);
+  /* the hello first: it makes the directories the sandbox must let it write */
+  JsonObject *hello = build_hello(run, agent, attempt);
+  JsonObject *settings = shiftd_json_get_object(hello, "settings");
+  const char *writable[] = { shiftd_json_get_string(settings, "workspace", ""), NULL, NULL };
+  g_autofree char *notes_dir = g_path_get_dirname(shiftd_json_get_string(settings, "notes_path", ""));
+  if (shiftd_json_get_string(settings, "notes_path", "")[0])
+    writable[writable[0][0] ? 1 : 0] = notes_dir;
+  if (writable[0][0] == '\0')
+    writable[0] = NULL;
   Worker *w = worker_new(d, run, attempt, &child_fd, &error);
-  if (w == NULL || !d->backend->launch(d->backend, w, child_fd, &error)) {
+  if (w == NULL || !d->backend->launch(d->backend, w, child_fd, writable, &error)) {
+    json_object_unref(hello);
     g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
     if (w)
       worker_unref(w);
@@ -358,7 +373,7 @@ launch_attempt(Run *run)
   log_run(LOG_INFO, row->name, row->agent, "attempt %u %s (%s%s%s)", attempt, resumed ? "resumed" : "started",
           d->backend->name, w->unit[0] ? " " : "", w->unit);
 
-  worker_send(w, build_hello(run, agent, attempt));
+  worker_send(w, hello);
   arm_timeout(run);
 }
 
@@ -788,6 +803,12 @@ engine_recover(Daemon *d)
 void
 engine_stop_all(Daemon *d)
 {
+  /* wakes stop with the daemon; the next start re-arms them */
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, d->agents);
+  while (g_hash_table_iter_next(&it, NULL, &value))
+    d->backend->disarm_wake(d->backend, value);
   for (guint i = 0; i < d->run_order->len; i++) {
     Run *run = g_ptr_array_index(d->run_order, i);
     if (run->worker)

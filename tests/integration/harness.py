@@ -113,9 +113,9 @@ class PrivateBus:
     """A dbus-daemon of our own: a session-type bus, or a system-like one with
     a policy (for tests that need several uids)."""
 
-    def __init__(self, tmp, system_like=False, extra_config=""):
+    def __init__(self, tmp, system_like=False, extra_config="", mode=0o755):
         self.dir = tmp
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, mode)
         self.socket = os.path.join(tmp, "bus")
         self.address = "unix:path=" + self.socket
         self.services_dir = os.path.join(tmp, "services")
@@ -140,10 +140,14 @@ class PrivateBus:
 """ % ("system" if system_like else "session", self.address, self.services_dir, extra_config))
         self.proc = Process(["dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile"],
                             log_path=os.path.join(tmp, "dbus.log"))
-        wait_for(lambda: os.path.exists(self.socket) or not self.proc.alive(), 10, "dbus-daemon to listen")
-        if not self.proc.alive():
-            raise AssertionError("dbus-daemon failed: " + self.proc.log())
-        self.conn = self.connect()
+        try:
+            wait_for(lambda: os.path.exists(self.socket) or not self.proc.alive(), 10, "dbus-daemon to listen")
+            if not self.proc.alive():
+                raise AssertionError("dbus-daemon failed: " + self.proc.log())
+            self.conn = self.connect()
+        except BaseException:
+            self.proc.kill9()
+            raise
 
     def connect(self):
         return Gio.DBusConnection.new_for_address_sync(
@@ -165,6 +169,135 @@ class PrivateBus:
         self.proc.stop()
 
 
+class SystemdSession:
+    """A real `systemd --user` (ENVIRONMENT.md) and the session bus it runs, as
+    on a desktop: its dbus.socket listens on $XDG_RUNTIME_DIR/bus and starts
+    dbus-daemon as a unit, and the manager (org.freedesktop.systemd1) joins
+    that bus. Quacks like PrivateBus, so tests and shiftd use it the same way."""
+
+    def __init__(self, tmp):
+        os.makedirs("/run/systemd/system", exist_ok=True)  # systemd --user wants it
+        self.dir = os.path.join(tmp, "runtime")
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        os.chmod(self.dir, 0o700)
+        self.socket = os.path.join(self.dir, "bus")
+        self.address = "unix:path=" + self.socket
+        self.services_dir = None
+        self.log_path = os.path.join(tmp, "systemd.log")
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=self.dir, DBUS_SESSION_BUS_ADDRESS=self.address,
+                        SYSTEMD_LOG_TARGET="console")
+        self.env.pop("NOTIFY_SOCKET", None)
+        self.conn = None
+        self.cgroups = self._make_cgroups(os.path.basename(tmp.rstrip("/")) + "-" + os.path.basename(
+            os.path.dirname(tmp.rstrip("/"))))
+        self.proc = Process(["/usr/lib/systemd/systemd", "--user"], log_path=self.log_path, env=self.env,
+                            preexec_fn=self._enter_cgroups)
+        try:
+            wait_for(lambda: not self.proc.alive() or self._connected(), 20,
+                     "systemd --user and its session bus to be running")
+        except Timeout:
+            self.proc.kill9()
+            self._remove_cgroups()
+            raise
+        if not self.proc.alive():
+            raise AssertionError("systemd --user failed:\n" + self.proc.log())
+
+    # Each manager gets a cgroup of its own. Managers started side by side in
+    # one cgroup would share app.slice/dbus.service and stop each other's units.
+    @staticmethod
+    def _make_cgroups(name):
+        made = []
+        for hierarchy in sorted(os.listdir("/sys/fs/cgroup")) if os.path.isdir("/sys/fs/cgroup") else []:
+            root = os.path.join("/sys/fs/cgroup", hierarchy)
+            if not os.path.exists(os.path.join(root, "cgroup.procs")):
+                continue
+            path = os.path.join(root, "shiftd-tests", name)
+            try:
+                os.makedirs(path, exist_ok=True)
+                made.append(path)
+            except OSError:
+                pass
+        if os.path.exists("/sys/fs/cgroup/cgroup.procs") and not made:
+            raise AssertionError("cannot make a cgroup for systemd --user under /sys/fs/cgroup")
+        return made
+
+    def _enter_cgroups(self):
+        for path in self.cgroups:
+            try:
+                with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                    f.write("0")
+            except OSError:
+                pass
+
+    def _remove_cgroups(self):
+        for path in self.cgroups:
+            for dirpath, dirnames, _ in sorted(os.walk(path, topdown=False), key=lambda x: -len(x[0])):
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+
+    def _connected(self):
+        if not os.path.exists(self.socket):
+            return False
+        try:
+            if self.conn is None:
+                self.conn = self.connect()
+        except GLib.Error:
+            return False
+        return self.state() in ("running", "degraded")
+
+    def connect(self):
+        return Gio.DBusConnection.new_for_address_sync(
+            self.address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+            None, None)
+
+    def has_owner(self, name=BUS_NAME):
+        return PrivateBus.has_owner(self, name)
+
+    def state(self):
+        try:
+            r = self.conn.call_sync("org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                    "org.freedesktop.DBus.Properties", "Get",
+                                    GLib.Variant("(ss)", ("org.freedesktop.systemd1.Manager", "SystemState")),
+                                    None, Gio.DBusCallFlags.NO_AUTO_START, 2000, None)
+            return r.unpack()[0]
+        except GLib.Error:
+            return None
+
+    def systemctl(self, *args):
+        return subprocess.run(["systemctl", "--user"] + list(args), env=self.env, capture_output=True, text=True,
+                              timeout=30)
+
+    def systemd_run(self, *args):
+        return subprocess.run(["systemd-run", "--user"] + list(args), env=self.env, capture_output=True,
+                              text=True, timeout=30)
+
+    def show(self, unit, *props):
+        """Unit properties as a dict (systemctl show)."""
+        p = self.systemctl("show", unit, *["-p" + x for x in props])
+        out = {}
+        for line in p.stdout.splitlines():
+            k, _, v = line.partition("=")
+            out[k] = v
+        return out
+
+    def unit_active(self, unit):
+        return self.show(unit, "ActiveState").get("ActiveState") in ("active", "activating", "deactivating",
+                                                                     "reloading")
+
+    def stop(self):
+        if self.conn is not None:
+            try:
+                self.conn.close_sync(None)
+            except GLib.Error:
+                pass
+        # SIGTERM makes a user manager start exit.target: it stops its units, then exits.
+        self.proc.stop(signal.SIGTERM, 15)
+        self._remove_cgroups()
+
+
 class Standin:
     """The bundled OpenAI-compatible model stand-in."""
 
@@ -174,7 +307,11 @@ class Standin:
         if delay:
             argv += ["--delay", str(delay)]
         self.proc = Process(argv, log_path=os.path.join(tmp, "standin.log"))
-        wait_for(lambda: os.path.exists(self.port_file) or not self.proc.alive(), 10, "the stand-in to listen")
+        try:
+            wait_for(lambda: os.path.exists(self.port_file) or not self.proc.alive(), 10, "the stand-in to listen")
+        except Timeout:
+            self.proc.kill9()
+            raise
         if not self.proc.alive():
             raise AssertionError("stand-in failed: " + self.proc.log())
         with open(self.port_file) as f:
@@ -353,7 +490,11 @@ class Shiftd:
             f.write("=== start %s\n" % time.strftime("%H:%M:%S"))
         self.proc = Process(self.argv(), log_path=self.log_path, env=self.env)
         if wait:
-            wait_for(lambda: not self.proc.alive() or self.bus.has_owner(), 15, "shiftd to own " + BUS_NAME)
+            try:
+                wait_for(lambda: not self.proc.alive() or self.bus.has_owner(), 15, "shiftd to own " + BUS_NAME)
+            except Timeout:
+                self.proc.kill9()
+                raise
             if not self.proc.alive():
                 raise AssertionError("shiftd exited with %s:\n%s" % (self.proc.proc.returncode, self.log()))
         return self
@@ -380,9 +521,16 @@ class ShiftdTestCase(unittest.TestCase):
     start_daemon = True
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="shiftd-test-")
+        base = os.environ.get("SHIFTD_TEST_TMPDIR") or os.path.join(BUILD, "test-tmp")
+        os.makedirs(base, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(prefix="t-", dir=base)
         self.addCleanup(self._cleanup_tmp)
-        self.bus = PrivateBus(self._subdir("bus"))
+        self.systemd = None
+        if BACKEND == "systemd":
+            self.systemd = SystemdSession(self._subdir("systemd"))
+            self.bus = self.systemd
+        else:
+            self.bus = PrivateBus(self._subdir("bus"))
         self.addCleanup(self.bus.stop)
         self.standin = Standin(self._subdir("standin"), delay=self.standin_delay)
         self.addCleanup(self.standin.stop)
@@ -410,7 +558,7 @@ class ShiftdTestCase(unittest.TestCase):
 
     def _cleanup_tmp(self):
         if self._outcome_failed():
-            for name in ("daemon/shiftd.log", "standin/standin.log"):
+            for name in ("daemon/shiftd.log", "standin/standin.log", "systemd/systemd.log"):
                 path = os.path.join(self.tmp, name)
                 if os.path.exists(path):
                     with open(path, errors="replace") as f:
@@ -444,6 +592,17 @@ class ShiftdTestCase(unittest.TestCase):
         name, path = self.client.start_run(task, **kw)
         state = self.client.wait_final(path, timeout)
         return name, path, state
+
+    def started_events(self, path):
+        return [json.loads(e[3]) for e in self.client.events(path) if e[2] in ("started", "resumed")]
+
+    def worker_gone(self, started):
+        """The attempt described by a started/resumed event has no process left."""
+        if started.get("pid"):
+            return not pid_alive(started["pid"])
+        if started.get("unit") and self.systemd:
+            return not self.systemd.unit_active(started["unit"])
+        raise AssertionError("a started event names neither a pid nor a unit: %r" % started)
 
     def daemon_alive(self):
         """The daemon still answers."""

@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-from harness import (MANAGER, MANAGER_PATH, RUN, GLib, ShiftdTestCase, main, pid_alive)
+from harness import MANAGER, MANAGER_PATH, RUN, GLib, ShiftdTestCase, main
 
 
 class Lifecycle(ShiftdTestCase):
@@ -98,10 +98,9 @@ class Lifecycle(ShiftdTestCase):
         self.assertEqual(self.kinds(path)[-1], "asked")
         self.client.wait(lambda: asked, 5, "DecisionRequested")
         self.assertEqual(tuple(asked[0]), (name, path, "Deploy to production?", ["deploy", "hold"]))
-        # No worker while waiting: the attempt's pid is gone.
-        started = [json.loads(e[3]) for e in self.client.events(path) if e[2] == "started"]
-        if "pid" in started[-1]:
-            self.client.wait(lambda: not pid_alive(started[-1]["pid"]), 5, "the worker to exit")
+        # No worker while waiting: the attempt's process (or unit) is gone.
+        started = self.started_events(path)[-1]
+        self.client.wait(lambda: self.worker_gone(started), 5, "the worker to exit")
 
         self.assert_dbus_error("org.shiftd.Shift1.Error.InvalidArgument",
                                self.client.call, path, RUN, "Answer", "s", ("maybe",))

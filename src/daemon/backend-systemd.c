@@ -1,0 +1,680 @@
+/* The systemd backend: each attempt is a sandboxed transient service started
+ * with StartTransientUnit (the socketpair as its stdin/stdout), followed
+ * through the manager's PropertiesChanged signals; standing agents wake from
+ * transient timers whose service calls Scheduler.Wake. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent-schedule.h"
+#include "agent.h"
+#include "backend.h"
+#include "log.h"
+#include "run.h"
+#include "sd-glue.h"
+#include "shiftd-names.h"
+#include "time-span.h"
+#include "worker.h"
+
+#define SYSTEMD_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SYSTEMD_UNIT_PREFIX "/org/freedesktop/systemd1/unit"
+#define RUN_UNIT_PREFIX "shiftd-run-"
+#define AGENT_UNIT_PREFIX "shiftd-agent-"
+/* systemd sends SIGKILL this long after SIGTERM */
+#define STOP_TIMEOUT_USEC (1500 * 1000)
+
+typedef struct {
+  Backend base;
+  char *busctl;
+  char *bus_address;
+  gboolean journal;
+  guint64 timer_counter;
+  GHashTable *watches; /* unit object path -> UnitWatch* */
+  sd_bus_slot *service_match;
+  sd_bus_slot *unit_match;
+} SystemdBackend;
+
+/* What the manager has told us about one attempt's unit. */
+typedef struct {
+  Worker *worker;
+  char *unit;
+  char *path;
+  char *active_state;
+  char *sub_state;
+  char *result;
+  gint32 exec_main_code;
+  gint32 exec_main_status;
+  gboolean started;
+  gboolean stopped_outside;
+  gboolean ended;
+  guint64 memory_max;
+  guint64 runtime_max;
+} UnitWatch;
+
+static void
+unit_watch_free(UnitWatch *uw)
+{
+  g_free(uw->unit);
+  g_free(uw->path);
+  g_free(uw->active_state);
+  g_free(uw->sub_state);
+  g_free(uw->result);
+  if (uw->worker)
+    worker_unref(uw->worker);
+  g_free(uw);
+}
+
+static char *
+unit_object_path(const char *unit)
+{
+  char *path = NULL;
+  if (sd_bus_path_encode(SYSTEMD_UNIT_PREFIX, unit, &path) < 0)
+    g_error("out of memory");
+  char *copy = g_strdup(path);
+  free(path);
+  return copy;
+}
+
+static char *
+format_bytes(guint64 bytes)
+{
+  if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT "G", bytes >> 30);
+  if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT "M", bytes >> 20);
+  return g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+}
+
+/* Why the unit ended, in the words of the run's Error (NULL: a clean exit). */
+static char *
+end_reason(UnitWatch *uw)
+{
+  const char *result = uw->result ? uw->result : "";
+  int status = uw->exec_main_status;
+  if (uw->stopped_outside)
+    return g_strdup_printf("the worker's unit %s was stopped from outside shiftd", uw->unit);
+  if (g_str_equal(result, "oom-kill")) {
+    g_autofree char *max = format_bytes(uw->memory_max);
+    return g_strdup_printf("killed: memory limit (MemoryMax=%s)", max);
+  }
+  if (g_str_equal(result, "timeout")) {
+    g_autofree char *span = shiftd_time_span_format(uw->runtime_max);
+    return uw->runtime_max ? g_strdup_printf("runtime limit reached (RuntimeMaxSec=%s)", span)
+                           : g_strdup("the worker's unit timed out");
+  }
+  if (uw->exec_main_code == CLD_EXITED || g_str_equal(result, "exit-code")) {
+    if (status == 0)
+      return NULL;
+    if (status >= 200 && status <= 243)
+      return g_strdup_printf("cannot start a worker: systemd could not set up its unit (status %d%s)", status,
+                             status == 203 ? "/EXEC" : status == 217 ? "/USER" : status == 226 ? "/NAMESPACE" : "");
+    return g_strdup_printf("worker exited with status %d", status);
+  }
+  if (uw->exec_main_code == CLD_KILLED || uw->exec_main_code == CLD_DUMPED || g_str_equal(result, "signal") ||
+      g_str_equal(result, "core-dump")) {
+    /* On the legacy cgroup hierarchy an OOM kill shows up only as SIGKILL. */
+    if (status == SIGKILL && uw->memory_max && !uw->worker->stopping) {
+      g_autofree char *max = format_bytes(uw->memory_max);
+      return g_strdup_printf("killed: memory limit (SIGKILL under MemoryMax=%s)", max);
+    }
+    const char *sig = sigabbrev_np(status);
+    return g_strdup_printf("worker killed by signal %s%s", sig ? sig : "?",
+                           uw->exec_main_code == CLD_DUMPED ? " (core dumped)" : "");
+  }
+  if (result[0] && !g_str_equal(result, "success"))
+    return g_strdup_printf("the worker's unit failed (%s)", result);
+  return NULL;
+}
+
+/* Hands the end to the worker; the watch goes with it. */
+static void
+unit_ended(SystemdBackend *sb, UnitWatch *uw, const char *reason_override)
+{
+  g_autofree char *reason = reason_override ? g_strdup(reason_override) : end_reason(uw);
+  Worker *w = worker_ref(uw->worker);
+  g_hash_table_remove(sb->watches, uw->path);
+  worker_process_exited(w, reason);
+  worker_unref(w);
+}
+
+static void
+read_service_props(UnitWatch *uw, sd_bus_message *m)
+{
+  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+  if (r < 0)
+    return;
+  while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+    const char *key = NULL;
+    if (sd_bus_message_read(m, "s", &key) < 0)
+      return;
+    const char *contents = NULL;
+    sd_bus_message_peek_type(m, NULL, &contents);
+    if (g_str_equal(key, "Result") && g_str_equal(contents, "s")) {
+      const char *v = NULL;
+      sd_bus_message_read(m, "v", "s", &v);
+      shiftd_set_string(&uw->result, v);
+    } else if (g_str_equal(key, "ExecMainCode") && g_str_equal(contents, "i")) {
+      sd_bus_message_read(m, "v", "i", &uw->exec_main_code);
+    } else if (g_str_equal(key, "ExecMainStatus") && g_str_equal(contents, "i")) {
+      sd_bus_message_read(m, "v", "i", &uw->exec_main_status);
+    } else if (g_str_equal(key, "ActiveState") && g_str_equal(contents, "s")) {
+      const char *v = NULL;
+      sd_bus_message_read(m, "v", "s", &v);
+      shiftd_set_string(&uw->active_state, v);
+    } else if (g_str_equal(key, "SubState") && g_str_equal(contents, "s")) {
+      const char *v = NULL;
+      sd_bus_message_read(m, "v", "s", &v);
+      shiftd_set_string(&uw->sub_state, v);
+    } else {
+      sd_bus_message_skip(m, "v");
+    }
+    sd_bus_message_exit_container(m);
+  }
+  sd_bus_message_exit_container(m);
+}
+
+static int
+on_unit_properties(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  SystemdBackend *sb = userdata;
+  UnitWatch *uw = g_hash_table_lookup(sb->watches, sd_bus_message_get_path(m));
+  const char *iface = NULL;
+  if (uw == NULL || sd_bus_message_read(m, "s", &iface) < 0)
+    return 0;
+  read_service_props(uw, m);
+  if (uw->active_state == NULL)
+    return 0;
+  if (g_str_equal(uw->active_state, "active") || g_str_equal(uw->active_state, "activating") ||
+      g_str_equal(uw->active_state, "deactivating"))
+    uw->started = TRUE;
+  if (uw->sub_state && g_str_equal(uw->sub_state, "stop-sigterm") && !uw->worker->stopping &&
+      uw->exec_main_code == 0)
+    uw->stopped_outside = TRUE;
+  if (uw->started && (g_str_equal(uw->active_state, "inactive") || g_str_equal(uw->active_state, "failed")))
+    unit_ended(sb, uw, NULL);
+  return 0;
+}
+
+typedef struct {
+  SystemdBackend *backend;
+  char *path;
+} StartCall;
+
+static void
+start_call_free(void *userdata)
+{
+  StartCall *sc = userdata;
+  g_free(sc->path);
+  g_free(sc);
+}
+
+static int
+on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  StartCall *sc = userdata;
+  const sd_bus_error *e = sd_bus_message_get_error(reply);
+  UnitWatch *uw = g_hash_table_lookup(sc->backend->watches, sc->path);
+  if (e && uw) {
+    g_autofree char *reason = g_strdup_printf("systemd refused the worker's unit: %s", e->message);
+    unit_ended(sc->backend, uw, reason);
+  }
+  return 0;
+}
+
+static int
+append_exec(sd_bus_message *m, const char *key, const char *const *argv)
+{
+  int r = sd_bus_message_open_container(m, 'r', "sv");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "s", key);
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'a', "(sasb)");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'r', "sasb");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "s", argv[0]);
+  if (r >= 0)
+    r = sd_bus_message_append_strv(m, (char **)argv);
+  if (r >= 0)
+    r = sd_bus_message_append(m, "b", 0);
+  for (int i = 0; i < 4 && r >= 0; i++)
+    r = sd_bus_message_close_container(m);
+  return r;
+}
+
+static int
+append_strv_property(sd_bus_message *m, const char *key, char **values)
+{
+  int r = sd_bus_message_open_container(m, 'r', "sv");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "s", key);
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'v', "as");
+  if (r >= 0)
+    r = sd_bus_message_append_strv(m, values);
+  if (r >= 0)
+    r = sd_bus_message_close_container(m);
+  if (r >= 0)
+    r = sd_bus_message_close_container(m);
+  return r;
+}
+
+static int
+append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int child_fd,
+                         const char *const *writable, UnitWatch *uw)
+{
+  Daemon *d = sb->base.daemon;
+  Run *run = w->run;
+  Agent *agent = daemon_find_agent(d, run->pending->agent);
+  AgentConfig *c = agent ? agent->config : NULL;
+  g_autofree char *description = g_strdup_printf("shiftd run %s (agent %s, attempt %u)", run->pending->name,
+                                                 run->pending->agent, w->attempt);
+  int r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
+                                "Description", "s", description,
+                                "Type", "s", "exec",
+                                "StandardInputFileDescriptor", "h", child_fd,
+                                "StandardOutputFileDescriptor", "h", child_fd,
+                                "CollectMode", "s", "inactive-or-failed",
+                                "NoNewPrivileges", "b", 1,
+                                "PrivateTmp", "b", 1,
+                                "ProtectSystem", "s", "strict",
+                                "ProtectHome", "s", "read-only",
+                                "KillMode", "s", "control-group",
+                                "TimeoutStopUSec", "t", (uint64_t)STOP_TIMEOUT_USEC,
+                                "WorkingDirectory", "s", writable && writable[0] ? writable[0] : "/");
+  if (r < 0)
+    return r;
+  if (sb->journal)
+    r = sd_bus_message_append(m, "(sv)", "StandardError", "s", "journal");
+  else
+    r = sd_bus_message_append(m, "(sv)", "StandardErrorFileDescriptor", "h", STDERR_FILENO);
+  if (r < 0)
+    return r;
+  const char *argv[] = { d->worker_path, NULL };
+  r = append_exec(m, "ExecStart", argv);
+  if (r < 0)
+    return r;
+
+  g_autoptr(GStrvBuilder) env = g_strv_builder_new();
+  g_autofree char *run_env = g_strdup_printf("SHIFTD_RUN=%s", run->pending->name);
+  g_strv_builder_add(env, run_env);
+  if (g_getenv("SHIFTD_DEBUG"))
+    g_strv_builder_add(env, "SHIFTD_DEBUG=1");
+  g_auto(GStrv) envv = g_strv_builder_end(env);
+  r = append_strv_property(m, "Environment", envv);
+  if (r < 0)
+    return r;
+
+  g_autoptr(GStrvBuilder) rw = g_strv_builder_new();
+  for (const char *const *p = writable; p && *p; p++)
+    g_strv_builder_add(rw, *p);
+  for (char **p = c ? c->read_write_paths : NULL; p && *p; p++)
+    g_strv_builder_add(rw, *p);
+  g_auto(GStrv) rwv = g_strv_builder_end(rw);
+  if (rwv[0]) {
+    r = append_strv_property(m, "ReadWritePaths", rwv);
+    if (r < 0)
+      return r;
+  }
+  if (c == NULL)
+    return 0;
+  if (c->memory_max) {
+    uw->memory_max = c->memory_max;
+    r = sd_bus_message_append(m, "(sv)", "MemoryMax", "t", (uint64_t)c->memory_max);
+    /* no swap to hide in: the limit is the limit */
+    if (r >= 0 && c->memory_max != G_MAXUINT64)
+      r = sd_bus_message_append(m, "(sv)", "MemorySwapMax", "t", (uint64_t)0);
+  }
+  if (r >= 0 && c->cpu_quota)
+    r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", (uint64_t)c->cpu_quota * 10000);
+  if (r >= 0 && c->tasks_max)
+    r = sd_bus_message_append(m, "(sv)", "TasksMax", "t", (uint64_t)c->tasks_max);
+  if (r >= 0 && c->runtime_max) {
+    uw->runtime_max = c->runtime_max;
+    r = sd_bus_message_append(m, "(sv)", "RuntimeMaxUSec", "t", (uint64_t)c->runtime_max);
+  }
+  if (r >= 0 && c->private_network)
+    r = sd_bus_message_append(m, "(sv)", "PrivateNetwork", "b", 1);
+  if (r >= 0 && c->user) {
+    if (d->mode == DAEMON_MODE_SYSTEM)
+      r = sd_bus_message_append(m, "(sv)", "User", "s", c->user);
+    else
+      log_run(LOG_WARNING, run->pending->name, agent->name, "User=%s ignored: a user manager cannot switch users",
+              c->user);
+  }
+  return r;
+}
+
+static gboolean
+systemd_launch(Backend *b, Worker *w, int child_fd, const char *const *writable, GError **error)
+{
+  SystemdBackend *sb = (SystemdBackend *)b;
+  Daemon *d = b->daemon;
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+  g_autofree char *unit = g_strdup_printf(RUN_UNIT_PREFIX "%s-%u.service", w->run->pending->name, w->attempt);
+  g_autofree char *path = unit_object_path(unit);
+
+  UnitWatch *uw = g_new0(UnitWatch, 1);
+  uw->worker = worker_ref(w);
+  uw->unit = g_strdup(unit);
+  uw->path = g_strdup(path);
+
+  int r = sd_bus_message_new_method_call(d->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                         "StartTransientUnit");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "ss", unit, "fail");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'a', "(sv)");
+  if (r >= 0)
+    r = append_worker_properties(sb, m, w, child_fd, writable, uw);
+  if (r >= 0)
+    r = sd_bus_message_close_container(m);
+  if (r >= 0)
+    r = sd_bus_message_append(m, "a(sa(sv))", 0);
+  StartCall *sc = g_new0(StartCall, 1);
+  sc->backend = sb;
+  sc->path = g_strdup(path);
+  sd_bus_slot *slot = NULL;
+  if (r >= 0)
+    r = sd_bus_call_async(d->bus, &slot, m, on_start_reply, sc, 30 * G_USEC_PER_SEC);
+  close(child_fd); /* the message holds its own copy */
+  if (r < 0) {
+    start_call_free(sc);
+    unit_watch_free(uw);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-r), "cannot ask systemd for a unit: %s", g_strerror(-r));
+    return FALSE;
+  }
+  sd_bus_slot_set_destroy_callback(slot, start_call_free);
+  sd_bus_slot_set_floating(slot, 1);
+  sd_bus_slot_unref(slot);
+  g_hash_table_insert(sb->watches, uw->path, uw);
+  g_free(w->unit);
+  w->unit = g_strdup(unit);
+  return TRUE;
+}
+
+static void
+systemd_stop(Backend *b, Worker *w)
+{
+  if (w->exited || w->unit[0] == '\0')
+    return;
+  int r = sd_bus_call_method_async(b->daemon->bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
+                                   NULL, NULL, "ss", w->unit, "replace");
+  if (r < 0)
+    log_run(LOG_WARNING, w->run->pending->name, NULL, "cannot stop %s: %s", w->unit, g_strerror(-r));
+}
+
+/* --- wake-ups: one transient timer per agent, re-made when its times change --- */
+
+static void
+stop_unit(SystemdBackend *sb, const char *unit)
+{
+  int r = sd_bus_call_method_async(sb->base.daemon->bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                   "StopUnit", NULL, NULL, "ss", unit, "replace");
+  if (r < 0)
+    log_warning("cannot stop %s: %s", unit, g_strerror(-r));
+}
+
+static guint64
+timer_accuracy(guint64 interval)
+{
+  return CLAMP(interval / 50, 1000, G_USEC_PER_SEC);
+}
+
+static void
+set_timer_unit(Agent *a, const char *unit)
+{
+  if (shiftd_set_string(&a->timer_unit, unit) && a->published)
+    sd_bus_emit_properties_changed(a->daemon->bus, a->path, SHIFTD_AGENT_IFACE, "Timer", NULL);
+}
+
+static void
+systemd_disarm_wake(Backend *b, Agent *a)
+{
+  SystemdBackend *sb = (SystemdBackend *)b;
+  if (a->timer_unit[0])
+    stop_unit(sb, a->timer_unit);
+  a->timer_interval = a->timer_next = 0;
+  set_timer_unit(a, "");
+}
+
+static int
+on_timer_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  char *unit = userdata;
+  const sd_bus_error *e = sd_bus_message_get_error(reply);
+  if (e)
+    log_warning("systemd refused the timer %s: %s", unit, e->message);
+  return 0;
+}
+
+static int
+append_timer_properties(SystemdBackend *sb, sd_bus_message *m, Agent *a, const char *service, guint64 delay,
+                        guint64 interval)
+{
+  g_autofree char *description = g_strdup_printf("shiftd: wakes agent %s", a->name);
+  int r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", description,
+                                "CollectMode", "s", "inactive-or-failed",
+                                "Unit", "s", service,
+                                "AccuracyUSec", "t", (uint64_t)timer_accuracy(interval ? interval : delay));
+  if (r < 0)
+    return r;
+  if (a->config->every) {
+    r = sd_bus_message_open_container(m, 'r', "sv");
+    if (r >= 0)
+      r = sd_bus_message_append(m, "s", "TimersMonotonic");
+    if (r >= 0)
+      r = sd_bus_message_open_container(m, 'v', "a(st)");
+    if (r >= 0)
+      r = sd_bus_message_append(m, "a(st)", 2, "OnActiveUSec", (uint64_t)MAX(delay, 1000), "OnUnitActiveUSec",
+                                (uint64_t)interval);
+    if (r >= 0)
+      r = sd_bus_message_close_container(m);
+    if (r >= 0)
+      r = sd_bus_message_close_container(m);
+  } else {
+    /* OnCalendar=: systemd keeps the calendar itself */
+    r = sd_bus_message_open_container(m, 'r', "sv");
+    if (r >= 0)
+      r = sd_bus_message_append(m, "s", "TimersCalendar");
+    if (r >= 0)
+      r = sd_bus_message_open_container(m, 'v', "a(ss)");
+    if (r >= 0)
+      r = sd_bus_message_append(m, "a(ss)", 1, "OnCalendar", a->config->on_calendar);
+    if (r >= 0)
+      r = sd_bus_message_close_container(m);
+    if (r >= 0)
+      r = sd_bus_message_close_container(m);
+  }
+  return r;
+}
+
+/* The timer's service: a call to Scheduler.Wake on the daemon's bus. */
+static int
+append_wake_service(SystemdBackend *sb, sd_bus_message *m, Agent *a, const char *service)
+{
+  g_autofree char *address = g_strdup_printf("--address=%s", sb->bus_address);
+  const char *argv[] = { sb->busctl, address, "call", SHIFTD_BUS_NAME, SHIFTD_MANAGER_PATH, SHIFTD_SCHEDULER_IFACE,
+                         "Wake", "s", a->name, NULL };
+  g_autofree char *description = g_strdup_printf("shiftd: wake agent %s", a->name);
+  int r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'r', "sa(sv)");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "s", service);
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'a', "(sv)");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description, "Type", "s", "oneshot",
+                              "CollectMode", "s", "inactive-or-failed");
+  if (r >= 0)
+    r = append_exec(m, "ExecStart", argv);
+  for (int i = 0; i < 3 && r >= 0; i++)
+    r = sd_bus_message_close_container(m);
+  return r;
+}
+
+static void
+systemd_arm_wake(Backend *b, Agent *a)
+{
+  SystemdBackend *sb = (SystemdBackend *)b;
+  Daemon *d = b->daemon;
+  guint64 now = (guint64)g_get_real_time();
+  guint64 next = a->state->next_wake;
+  guint64 interval = a->config->every ? a->state->current_interval : 0;
+  guint64 delay = next > now ? next - now : 0;
+
+  /* A repeating timer already fires then: leave it be. */
+  guint64 slack = timer_accuracy(interval) + G_USEC_PER_SEC;
+  if (a->timer_unit[0] && a->timer_interval == interval &&
+      (interval == 0 || (delay + slack >= interval && delay <= interval + slack))) {
+    a->timer_next = next;
+    return;
+  }
+
+  if (a->timer_unit[0])
+    stop_unit(sb, a->timer_unit);
+  guint64 n = ++sb->timer_counter;
+  g_autofree char *timer = g_strdup_printf(AGENT_UNIT_PREFIX "%s-%" G_GUINT64_FORMAT ".timer", a->name, n);
+  g_autofree char *service = g_strdup_printf(AGENT_UNIT_PREFIX "%s-%" G_GUINT64_FORMAT ".service", a->name, n);
+
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+  int r = sd_bus_message_new_method_call(d->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                         "StartTransientUnit");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "ss", timer, "replace");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'a', "(sv)");
+  if (r >= 0)
+    r = append_timer_properties(sb, m, a, service, delay, interval);
+  if (r >= 0)
+    r = sd_bus_message_close_container(m);
+  if (r >= 0)
+    r = append_wake_service(sb, m, a, service);
+  sd_bus_slot *slot = NULL;
+  if (r >= 0)
+    r = sd_bus_call_async(d->bus, &slot, m, on_timer_started, g_strdup(timer), 30 * G_USEC_PER_SEC);
+  if (r < 0) {
+    log_run(LOG_WARNING, NULL, a->name, "cannot arm the wake-up timer: %s", g_strerror(-r));
+    set_timer_unit(a, "");
+    return;
+  }
+  sd_bus_slot_set_destroy_callback(slot, g_free);
+  sd_bus_slot_set_floating(slot, 1);
+  sd_bus_slot_unref(slot);
+  a->timer_interval = interval;
+  a->timer_next = next;
+  set_timer_unit(a, timer);
+  log_run(LOG_DEBUG, NULL, a->name, "armed %s", timer);
+}
+
+/* --- set-up --- */
+
+/* Units of ours left from a previous life: their workers lost their sockets;
+ * their runs resume from checkpoints, their timers are re-made. */
+static void
+stop_leftovers(SystemdBackend *sb)
+{
+  Daemon *d = sb->base.daemon;
+  _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+  const char *patterns[] = { RUN_UNIT_PREFIX "*", AGENT_UNIT_PREFIX "*", NULL };
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+  int r = sd_bus_message_new_method_call(d->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                         "ListUnitsByPatterns");
+  if (r >= 0)
+    r = sd_bus_message_append_strv(m, NULL);
+  if (r >= 0)
+    r = sd_bus_message_append_strv(m, (char **)patterns);
+  if (r >= 0)
+    r = sd_bus_call(d->bus, m, 5 * G_USEC_PER_SEC, &error, &reply);
+  if (r < 0) {
+    log_warning("cannot list leftover units: %s", error.message ? error.message : g_strerror(-r));
+    return;
+  }
+  r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+  const char *unit = NULL, *active = NULL;
+  while (r >= 0 &&
+         sd_bus_message_read(reply, "(ssssssouso)", &unit, NULL, NULL, &active, NULL, NULL, NULL, NULL, NULL, NULL) > 0) {
+    if (g_str_equal(active, "inactive"))
+      continue;
+    log_info("stopping %s, left from an earlier shiftd", unit);
+    stop_unit(sb, unit);
+  }
+}
+
+static void
+systemd_free(Backend *b)
+{
+  SystemdBackend *sb = (SystemdBackend *)b;
+  sd_bus_slot_unref(sb->service_match);
+  sd_bus_slot_unref(sb->unit_match);
+  g_hash_table_unref(sb->watches);
+  g_free(sb->busctl);
+  g_free(sb->bus_address);
+  g_free(sb);
+}
+
+gboolean
+backend_systemd_available(Daemon *d)
+{
+  _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+  char *version = NULL;
+  int r = sd_bus_get_property_string(d->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Version", &error,
+                                     &version);
+  free(version);
+  return r >= 0;
+}
+
+Backend *
+backend_systemd_new(Daemon *d, GError **error)
+{
+  SystemdBackend *sb = g_new0(SystemdBackend, 1);
+  sb->base.name = "systemd";
+  sb->base.daemon = d;
+  sb->base.launch = systemd_launch;
+  sb->base.stop = systemd_stop;
+  sb->base.arm_wake = systemd_arm_wake;
+  sb->base.disarm_wake = systemd_disarm_wake;
+  sb->base.free = systemd_free;
+  sb->watches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)unit_watch_free);
+  /* journald there: workers log to it, under their own unit; else to our stderr */
+  sb->journal = g_file_test("/run/systemd/journal/stdout", G_FILE_TEST_EXISTS);
+  sb->timer_counter = (guint64)g_get_real_time() / G_USEC_PER_SEC;
+  sb->busctl = g_find_program_in_path("busctl");
+  if (sb->busctl == NULL)
+    sb->busctl = g_strdup("/usr/bin/busctl");
+  const char *address = NULL;
+  int r = sd_bus_get_address(d->bus, &address);
+  if (r < 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot tell the bus address: %s", g_strerror(-r));
+    systemd_free(&sb->base);
+    return NULL;
+  }
+  sb->bus_address = g_strdup(address);
+
+  /* Every unit change comes here; the path says whether it is ours. */
+  const char *match_service = "type='signal',sender='" SYSTEMD_NAME "',interface='org.freedesktop.DBus.Properties',"
+                              "member='PropertiesChanged',path_namespace='" SYSTEMD_UNIT_PREFIX "',"
+                              "arg0='org.freedesktop.systemd1.Service'";
+  const char *match_unit = "type='signal',sender='" SYSTEMD_NAME "',interface='org.freedesktop.DBus.Properties',"
+                           "member='PropertiesChanged',path_namespace='" SYSTEMD_UNIT_PREFIX "',"
+                           "arg0='org.freedesktop.systemd1.Unit'";
+  r = sd_bus_add_match(d->bus, &sb->service_match, match_service, on_unit_properties, sb);
+  if (r >= 0)
+    r = sd_bus_add_match(d->bus, &sb->unit_match, match_unit, on_unit_properties, sb);
+  if (r >= 0)
+    r = sd_bus_call_method(d->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, NULL);
+  if (r < 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot follow the systemd manager: %s", g_strerror(-r));
+    systemd_free(&sb->base);
+    return NULL;
+  }
+  stop_leftovers(sb);
+  return &sb->base;
+}
