@@ -192,11 +192,9 @@ agent_schedule_wake(Agent *a, const char *source)
       g_autofree char *text = g_strdup_printf("this wake was due at %s, while shiftd was not running", stamp);
       note_on_run(run, text);
     }
-    a->state->last_run_at = now;
-    shiftd_set_string(&a->state->last_run, run->pending->name);
   }
   a->state->next_wake = after_quiet_hours(a, after_this_wake(a, now));
-  agent_state_changed(a, "LastRun", "LastRunAt", "NextWakeAt", NULL);
+  agent_state_changed(a, "NextWakeAt", NULL);
   agent_schedule_arm(a);
 }
 

@@ -150,6 +150,7 @@ agent_fill_worker_settings(Agent *a, Run *run, JsonObject *settings)
   json_object_set_int_member(settings, "max_steps", run->pending->max_steps);
   json_object_set_int_member(settings, "shell_timeout_usec", SHELL_TIMEOUT_USEC);
   json_object_set_int_member(settings, "output_cap", TOOL_OUTPUT_CAP);
+  json_object_set_boolean_member(settings, "private_network", a->config->private_network);
 
   g_autofree char *workspace = NULL;
   if (has_tool(a, "shell") || has_tool(a, "read_file") || has_tool(a, "write_file"))

@@ -94,8 +94,6 @@ end_reason(UnitWatch *uw)
 {
   const char *result = uw->result ? uw->result : "";
   int status = uw->exec_main_status;
-  if (uw->stopped_outside)
-    return g_strdup_printf("the worker's unit %s was stopped from outside shiftd", uw->unit);
   if (g_str_equal(result, "oom-kill")) {
     g_autofree char *max = format_bytes(uw->memory_max);
     return g_strdup_printf("killed: memory limit (MemoryMax=%s)", max);
@@ -105,6 +103,8 @@ end_reason(UnitWatch *uw)
     return uw->runtime_max ? g_strdup_printf("runtime limit reached (RuntimeMaxSec=%s)", span)
                            : g_strdup("the worker's unit timed out");
   }
+  if (uw->stopped_outside)
+    return g_strdup_printf("the worker's unit %s was stopped from outside shiftd", uw->unit);
   if (uw->exec_main_code == CLD_EXITED || g_str_equal(result, "exit-code")) {
     if (status == 0)
       return NULL;
@@ -338,8 +338,8 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
     uw->runtime_max = c->runtime_max;
     r = sd_bus_message_append(m, "(sv)", "RuntimeMaxUSec", "t", (uint64_t)c->runtime_max);
   }
-  if (r >= 0 && c->private_network)
-    r = sd_bus_message_append(m, "(sv)", "PrivateNetwork", "b", 1);
+  /* PrivateNetwork= is not a unit property here: the worker must reach the
+   * model; the worker puts each tool command in an empty network namespace. */
   if (r >= 0 && c->user) {
     if (d->mode == DAEMON_MODE_SYSTEM)
       r = sd_bus_message_append(m, "(sv)", "User", "s", c->user);
@@ -454,13 +454,12 @@ on_timer_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-append_timer_properties(SystemdBackend *sb, sd_bus_message *m, Agent *a, const char *service, guint64 delay,
-                        guint64 interval)
+append_timer_properties(SystemdBackend *sb, sd_bus_message *m, Agent *a, guint64 delay, guint64 interval)
 {
   g_autofree char *description = g_strdup_printf("shiftd: wakes agent %s", a->name);
-  int r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", description,
+  /* the timer starts the service of the same name, sent along as an aux unit */
+  int r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description,
                                 "CollectMode", "s", "inactive-or-failed",
-                                "Unit", "s", service,
                                 "AccuracyUSec", "t", (uint64_t)timer_accuracy(interval ? interval : delay));
   if (r < 0)
     return r;
@@ -471,7 +470,7 @@ append_timer_properties(SystemdBackend *sb, sd_bus_message *m, Agent *a, const c
     if (r >= 0)
       r = sd_bus_message_open_container(m, 'v', "a(st)");
     if (r >= 0)
-      r = sd_bus_message_append(m, "a(st)", 2, "OnActiveUSec", (uint64_t)MAX(delay, 1000), "OnUnitActiveUSec",
+      r = sd_bus_message_append(m, "a(st)", 2, "OnActiveSec", (uint64_t)MAX(delay, 1000), "OnUnitActiveSec",
                                 (uint64_t)interval);
     if (r >= 0)
       r = sd_bus_message_close_container(m);
@@ -551,7 +550,7 @@ systemd_arm_wake(Backend *b, Agent *a)
   if (r >= 0)
     r = sd_bus_message_open_container(m, 'a', "(sv)");
   if (r >= 0)
-    r = append_timer_properties(sb, m, a, service, delay, interval);
+    r = append_timer_properties(sb, m, a, delay, interval);
   if (r >= 0)
     r = sd_bus_message_close_container(m);
   if (r >= 0)

@@ -88,6 +88,7 @@ check_task(const char *task, GError **error)
 typedef struct {
   RunCommitted cb;
   gpointer user_data;
+  Agent *agent; /* whose LastRun the commit changed */
 } Continuation;
 
 static Continuation *
@@ -115,6 +116,9 @@ receipt_committed(Run *run, const GError *error, gpointer user_data)
   g_autofree Continuation *c = user_data;
   if (c->cb)
     c->cb(run, error, c->user_data);
+  if (error == NULL && c->agent && c->agent->published)
+    sd_bus_emit_properties_changed(run->daemon->bus, c->agent->path, SHIFTD_AGENT_IFACE, "LastRun", "LastRunAt",
+                                   NULL);
   if (error == NULL && g_str_equal(run->pending->state, SHIFTD_STATE_QUEUED))
     enqueue_launch(run);
 }
@@ -169,7 +173,13 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
 
   RunTxn *t = run_txn_begin(run);
   run_txn_event(t, "created", data);
-  run_txn_commit(t, receipt_committed, continuation_new(cb, user_data));
+  /* every front door counts as the agent's last run, in the receipt's own commit */
+  agent->state->last_run_at = row->created_at;
+  shiftd_set_string(&agent->state->last_run, row->name);
+  shiftd_store_txn_put_agent(run_txn_store_txn(t), agent->state);
+  Continuation *c = continuation_new(cb, user_data);
+  c->agent = agent;
+  run_txn_commit(t, receipt_committed, c);
   log_run(LOG_INFO, row->name, agent->name, "run created (%s, uid %u)", trigger, owner);
   return run;
 }

@@ -111,6 +111,7 @@ parse_settings(JsonObject *s, ShiftdHello *h, GError **error)
   if (!opt_uint(s, "output_cap", DEFAULT_OUTPUT_CAP, SHIFTD_PROTOCOL_MAX_LINE / 4, &v, error))
     return FALSE;
   h->output_cap = (gsize)v;
+  h->private_network = shiftd_json_get_bool(s, "private_network", FALSE);
   return TRUE;
 }
 

@@ -23,6 +23,7 @@ typedef struct {
   gsize output_cap;
   char *workspace;      /* "" = none */
   char *notes_path;     /* "" = none */
+  gboolean private_network; /* shell commands run without network */
 
   /* model */
   char *base_url;

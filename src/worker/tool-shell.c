@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,6 +47,48 @@ child_exited(pid_t pid)
   return info.si_pid == pid;
 }
 
+static void
+child_fail(const char *what, int err)
+{
+  char buf[256];
+  int n = snprintf(buf, sizeof buf, "shell: %s: %s\n", what, strerror(err));
+  ssize_t ignored = write(STDERR_FILENO, buf, n > 0 ? (size_t)n : 0);
+  (void)ignored;
+  _exit(126);
+}
+
+static gboolean
+write_file(const char *path, const char *text)
+{
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  gboolean ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
+/* PrivateNetwork=yes: the command, not the worker (which must reach the model),
+ * goes into an empty network namespace. Root can do that alone; anyone else
+ * through a user namespace. Never runs the command with the network instead. */
+static void
+leave_network(void)
+{
+  if (unshare(CLONE_NEWNET) == 0)
+    return;
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+    child_fail("cannot cut the command off the network (PrivateNetwork=yes)", errno);
+  char map[64];
+  snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+  if (!write_file("/proc/self/uid_map", map) || !write_file("/proc/self/setgroups", "deny\n"))
+    child_fail("cannot set up the user namespace for PrivateNetwork=yes", errno);
+  snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+  if (!write_file("/proc/self/gid_map", map))
+    child_fail("cannot set up the user namespace for PrivateNetwork=yes", errno);
+}
+
 G_GNUC_NORETURN static void
 exec_child(const ShiftdShellRequest *req, int out_fd)
 {
@@ -68,6 +112,8 @@ exec_child(const ShiftdShellRequest *req, int out_fd)
     (void)ignored;
     _exit(126);
   }
+  if (req->private_network)
+    leave_network();
   execl("/bin/sh", "sh", "-c", req->command, (char *)NULL);
   _exit(127);
 }

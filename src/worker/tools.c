@@ -206,6 +206,7 @@ run_optional(const ShiftdHello *hello, ShiftdLink *link, const char *name, JsonO
       .workdir = hello->workspace,
       .timeout_usec = hello->shell_timeout_usec,
       .output_cap = hello->output_cap,
+      .private_network = hello->private_network,
     };
     if (!arg_string(args, name, "command", TRUE, &req.command, result))
       return TRUE;

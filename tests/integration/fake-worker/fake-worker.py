@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A misbehaving worker for tests. What it does is the name it was started as
 (tests link this file under each name): garbage, exit3, segv, unknown-type,
-huge-line, bad-kind, silent-exit, bad-utf8."""
+huge-line, bad-kind, silent-exit, bad-utf8, hog (allocates without end)."""
 
 import os
 import signal
@@ -34,6 +34,10 @@ elif mode == "bad-kind":
     send(b'{"type":"event","id":1,"kind":"done","data":{}}\n')
 elif mode == "silent-exit":
     sys.exit(0)
+elif mode == "hog":
+    hoard = []
+    while True:
+        hoard.append(bytearray(8 << 20))
 elif mode == "bad-utf8":
     send(b'{"type":"event","id":1,"kind":"note","data":{"text":"\xff\xfe"}}\n')
 # Linger: the daemon must stop us.
