@@ -108,6 +108,32 @@ class SystemdBackend(ShiftdTestCase):
         self.assertEqual(self.client.get(agent, "CurrentInterval", AGENT), 10**6)
         self.assertEqual(self.client.get(agent, "IdleStreak", AGENT), 0)
 
+    def test_systemctl_stop_is_a_clear_error(self):
+        self.standin.scenario("hang", [{"hang": True}])
+        self.start()
+        name, path = self.client.start_run("scenario:hang")
+        self.client.wait(lambda: "model_call" in self.kinds(path), 15, "the model call")
+        unit = self.client.get(path, "Unit")
+        self.assertEqual(self.systemd.systemctl("stop", unit).returncode, 0)
+        self.assertEqual(self.client.wait_final(path, 10), "failed")
+        self.assertEqual(self.client.get(path, "Error"),
+                         "the worker's unit %s was stopped from outside shiftd" % unit)
+
+    def test_idle_backoff_re_arms_the_timer(self):
+        self.standin.scenario("nothing", [{"tool": "no_work", "arguments": {"reason": "inbox empty"}}])
+        self.start(agents={"idler": "[Agent]\nInstructions=scenario:nothing\n[Schedule]\nEvery=1s\n"
+                                    "MaxInterval=4s\n"})
+        agent = "/org/shiftd/Shift1/agent/idler"
+        first = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT), 5, "the agent's timer")
+        self.client.wait(lambda: self.client.get(agent, "CurrentInterval", AGENT) == 2 * 10**6, 10,
+                         "the interval to double after an idle wake")
+        second = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT) != first and
+                                  self.client.get(agent, "Timer", AGENT), 5, "a re-armed timer")
+        self.assertFalse(self.systemd.unit_active(first))
+        # a new timer for the new interval: accuracy follows it (interval / 50)
+        self.assertEqual(self.systemd.show(second, "AccuracyUSec")["AccuracyUSec"], "40ms")
+        self.assertIn(second, self.systemd.systemctl("list-timers", "--all", "--no-pager").stdout)
+
     def test_kill9_leftovers_are_stopped_and_the_run_resumes(self):
         self.standin.scenario("slow", [{"tool": "not_a_tool", "arguments": {}},
                                        {"tool": "finish", "arguments": {"result": "ok"}, "delay": 60}])
