@@ -16,6 +16,8 @@ struct ShiftdCalendar {
 };
 
 static const char *const weekday_names[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+static const char *const weekday_full_names[] = { "monday", "tuesday", "wednesday", "thursday",
+                                                   "friday", "saturday", "sunday" };
 
 void
 shiftd_calendar_free(ShiftdCalendar *cal)
@@ -79,11 +81,10 @@ parse_field(const char *text, guint lo, guint hi, guint64 *bits)
 static int
 weekday_index(const char *name)
 {
+  /* as systemd: the abbreviation or the full name, nothing in between */
   g_autofree char *lower = g_ascii_strdown(name, -1);
-  if (strlen(lower) < 3)
-    return -1;
   for (int i = 0; i < 7; i++)
-    if (g_str_has_prefix(lower, weekday_names[i]))
+    if (g_str_equal(lower, weekday_names[i]) || g_str_equal(lower, weekday_full_names[i]))
       return i;
   return -1;
 }
@@ -103,13 +104,12 @@ parse_weekdays(const char *text, guint8 *bits)
     } else {
       a = b = weekday_index(*item);
     }
-    if (a < 0 || b < 0)
+    /* systemd refuses Sat..Mon; accepting it would make the embedded
+     * scheduler run what the systemd backend rejects */
+    if (a < 0 || b < 0 || a > b)
       return FALSE;
-    for (int i = a;; i = (i + 1) % 7) {
+    for (int i = a; i <= b; i++)
       *bits |= (guint8)(1u << i);
-      if (i == b)
-        break;
-    }
   }
   return *bits != 0;
 }
@@ -250,6 +250,35 @@ date_matches(const ShiftdCalendar *c, const struct tm *tm)
          bit(c->weekdays, (guint)weekday);
 }
 
+/* The earliest instant at or after `start` that shows day's date and h:m:s on
+ * the local clock. None when the clock skips that time (spring forward: as
+ * systemd, the wake is skipped, not shifted); when the clock shows it twice
+ * (fall back), the first copy not before `start`. Both tm_isdst values are
+ * tried, as mktime's guess for -1 depends on its previous calls. */
+static gboolean
+resolve_local(const struct tm *day, guint h, guint m, guint sec, time_t start, time_t *out)
+{
+  gboolean found = FALSE;
+  for (int dst = 0; dst <= 1; dst++) {
+    struct tm want = *day;
+    want.tm_hour = (int)h;
+    want.tm_min = (int)m;
+    want.tm_sec = (int)sec;
+    want.tm_isdst = dst;
+    time_t t = mktime(&want);
+    if (t == (time_t)-1 || t < start || (found && t >= *out))
+      continue;
+    struct tm got;
+    localtime_r(&t, &got);
+    if (got.tm_isdst != dst || got.tm_mday != day->tm_mday || got.tm_hour != (int)h ||
+        got.tm_min != (int)m || got.tm_sec != (int)sec)
+      continue;
+    *out = t;
+    found = TRUE;
+  }
+  return found;
+}
+
 gboolean
 shiftd_calendar_next(const ShiftdCalendar *c, guint64 after, guint64 *next)
 {
@@ -275,15 +304,8 @@ shiftd_calendar_next(const ShiftdCalendar *c, guint64 after, guint64 *next)
             continue;
           gboolean same_minute = same_hour && m == (guint)tm.tm_min;
           for (guint sec = same_minute ? (guint)tm.tm_sec : 0; sec < 60; sec++) {
-            if (!bit(c->seconds, sec))
-              continue;
-            struct tm hit = tm;
-            hit.tm_hour = (int)h;
-            hit.tm_min = (int)m;
-            hit.tm_sec = (int)sec;
-            hit.tm_isdst = -1;
-            time_t t = mktime(&hit);
-            if (t < start)
+            time_t t = 0;
+            if (!bit(c->seconds, sec) || !resolve_local(&tm, h, m, sec, start, &t))
               continue;
             *next = (guint64)t * G_USEC_PER_SEC;
             return TRUE;

@@ -81,6 +81,14 @@ next_calendar_wake(const char *spec, guint64 after, guint64 *next, GError **erro
 }
 
 static guint64
+review_due_at(Agent *a)
+{
+  if (!a->config->review_every || !a->state->last_review_at)
+    return 0;
+  return a->state->last_review_at + a->config->review_every;
+}
+
+static guint64
 compute_next_wake(Agent *a, guint64 now)
 {
   if (!a->state->enabled || !agent_has_schedule(a))
@@ -96,6 +104,9 @@ compute_next_wake(Agent *a, guint64 now)
       return 0;
     }
   }
+  guint64 review = review_due_at(a);
+  if (review && next && review < next)
+    next = review;
   return after_quiet_hours(a, next);
 }
 
@@ -112,7 +123,13 @@ void
 agent_schedule_arm(Agent *a)
 {
   Backend *b = a->daemon->backend;
-  guint64 next = compute_next_wake(a, now_usec());
+  guint64 now = now_usec();
+  if (a->config->review_every && a->state->last_review_at == 0) {
+    /* the first review comes one beat after the agent does */
+    a->state->last_review_at = now;
+    agent_state_changed(a, NULL, NULL);
+  }
+  guint64 next = compute_next_wake(a, now);
   set_next_wake(a, next);
   if (next == 0)
     b->disarm_wake(b, a);
@@ -149,6 +166,81 @@ after_this_wake(Agent *a, guint64 now)
   return next;
 }
 
+#define REVIEW_RUNS_MAX 20
+#define REVIEW_RESULT_MAX 600
+
+/* The review's task: the recent runs' results and the notes so far; its
+ * result becomes the new notes. */
+static char *
+review_task(Agent *a)
+{
+  Daemon *d = a->daemon;
+  GString *task = g_string_new(NULL);
+  g_string_append_printf(task,
+                         "This is the review beat of agent \"%s\". Look back at what its recent runs found and "
+                         "consolidate it into the agent's notes: what matters, what is still open, what to watch "
+                         "next time. Call finish with the complete new notes: they replace the old ones.\n\n",
+                         a->name);
+  g_autofree char *notes_path = agent_notes_path(a);
+  g_autofree char *notes = NULL;
+  if (!g_file_get_contents(notes_path, &notes, NULL, NULL) || notes[0] == '\0')
+    g_string_append(task, "Notes so far: (none yet)\n\n");
+  else
+    g_string_append_printf(task, "Notes so far:\n%s\n\n", notes);
+
+  g_autoptr(GPtrArray) recent = g_ptr_array_new();
+  for (guint i = d->run_order->len; i > 0 && recent->len < REVIEW_RUNS_MAX; i--) {
+    Run *run = g_ptr_array_index(d->run_order, i - 1);
+    ShiftdRunRow *row = run->published;
+    if (row && g_str_equal(row->agent, a->name) && shiftd_run_state_is_final(row->state) &&
+        !g_str_equal(row->trigger, "review"))
+      g_ptr_array_add(recent, run);
+  }
+  if (recent->len == 0)
+    g_string_append(task, "Recent runs: none since the last review.\n");
+  else
+    g_string_append(task, "Recent runs, newest last:\n");
+  for (guint i = recent->len; i > 0; i--) {
+    ShiftdRunRow *row = ((Run *)g_ptr_array_index(recent, i - 1))->published;
+    g_autoptr(GDateTime) when = g_date_time_new_from_unix_local((gint64)(row->created_at / G_USEC_PER_SEC));
+    g_autofree char *stamp = g_date_time_format(when, "%F %R");
+    const char *what = row->result[0] ? row->result : row->error[0] ? row->error : row->summary;
+    g_autofree char *text = shiftd_utf8_truncate(what, REVIEW_RESULT_MAX);
+    g_string_append_printf(task, "- %s (%s, %s): %s\n", row->name, row->state, stamp, text);
+  }
+  return g_string_free(task, FALSE);
+}
+
+static void
+start_review(Agent *a, guint64 now)
+{
+  g_autofree char *task = review_task(a);
+  g_autoptr(GError) error = NULL;
+  Run *run = engine_start_run(a->daemon, a, task, "review", agent_run_owner(a), NULL, NULL, NULL, &error);
+  if (run == NULL)
+    log_run(LOG_WARNING, NULL, a->name, "cannot start the review: %s", error->message);
+  else
+    log_run(LOG_INFO, run->pending->name, a->name, "review beat");
+  a->state->last_review_at = now;
+  a->state->next_wake = 0;
+  agent_state_changed(a, "NextWakeAt", NULL);
+  agent_schedule_arm(a);
+}
+
+/* A review's result is the agent's new notes. */
+static void
+review_finished(Agent *a, Run *run)
+{
+  if (!g_str_equal(run->published->state, SHIFTD_STATE_DONE))
+    return;
+  g_autofree char *path = agent_notes_path(a);
+  g_autoptr(GError) error = NULL;
+  if (!g_file_set_contents_full(path, run->published->result, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0640, &error))
+    log_run(LOG_WARNING, run->published->name, a->name, "cannot write the notes: %s", error->message);
+  else
+    log_run(LOG_INFO, run->published->name, a->name, "notes replaced by the review");
+}
+
 void
 agent_schedule_wake(Agent *a, const char *source)
 {
@@ -181,6 +273,12 @@ agent_schedule_wake(Agent *a, const char *source)
     return;
   }
 
+  guint64 review = review_due_at(a);
+  if (review && now + EARLY_TOLERANCE_USEC >= review) {
+    start_review(a, now);
+    return;
+  }
+
   g_autoptr(GError) error = NULL;
   Run *run = engine_start_run(d, a, a->config->instructions, "schedule", agent_run_owner(a), NULL, NULL, NULL, &error);
   if (run == NULL) {
@@ -203,8 +301,12 @@ agent_schedule_run_finished(Run *run)
 {
   Agent *a = daemon_find_agent(run->daemon, run->published->agent);
   const char *state = run->published->state;
-  if (a == NULL || !agent_has_schedule(a) || g_str_equal(run->published->trigger, "review"))
+  if (a == NULL || !agent_has_schedule(a))
     return;
+  if (g_str_equal(run->published->trigger, "review")) {
+    review_finished(a, run);
+    return;
+  }
   ShiftdAgentState *s = a->state;
   guint64 base = a->config->every;
   if (g_str_equal(state, SHIFTD_STATE_IDLE)) {

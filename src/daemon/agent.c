@@ -139,6 +139,13 @@ agent_dir(Agent *a, const char *kind)
   return dir;
 }
 
+char *
+agent_notes_path(Agent *a)
+{
+  g_autofree char *dir = agent_dir(a, "notes");
+  return g_build_filename(dir, "notes.md", NULL);
+}
+
 void
 agent_fill_worker_settings(Agent *a, Run *run, JsonObject *settings)
 {
@@ -151,17 +158,16 @@ agent_fill_worker_settings(Agent *a, Run *run, JsonObject *settings)
   json_object_set_int_member(settings, "shell_timeout_usec", SHELL_TIMEOUT_USEC);
   json_object_set_int_member(settings, "output_cap", TOOL_OUTPUT_CAP);
   json_object_set_boolean_member(settings, "private_network", a->config->private_network);
+  /* a review looks back at the work done; it does not ask whether there is any */
+  gboolean review = g_str_equal(run->pending->trigger, "review");
+  json_object_set_string_member(settings, "wake_if", a->config->wake_if && !review ? a->config->wake_if : "");
 
   g_autofree char *workspace = NULL;
   if (has_tool(a, "shell") || has_tool(a, "read_file") || has_tool(a, "write_file"))
     workspace = agent_dir(a, "workspace");
   json_object_set_string_member(settings, "workspace", workspace ? workspace : "");
 
-  g_autofree char *notes = NULL;
-  if (has_tool(a, "notes")) {
-    g_autofree char *dir = agent_dir(a, "notes");
-    notes = g_build_filename(dir, "notes.md", NULL);
-  }
+  g_autofree char *notes = has_tool(a, "notes") ? agent_notes_path(a) : NULL;
   json_object_set_string_member(settings, "notes_path", notes ? notes : "");
 }
 

@@ -34,6 +34,9 @@ gboolean agent_update_config(Agent *agent, AgentConfig *config /* owned */);
 Agent *daemon_find_agent(Daemon *d, const char *name);
 Agent *daemon_find_agent_by_path(Daemon *d, const char *path);
 
+/* The agent's memory across runs: what the notes tool reads and writes, and
+ * what a review replaces (made on first use). */
+char *agent_notes_path(Agent *agent);
 /* The "settings" member of a worker's hello. */
 void agent_fill_worker_settings(Agent *agent, Run *run, JsonObject *settings);
 

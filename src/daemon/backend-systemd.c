@@ -463,15 +463,19 @@ append_timer_properties(SystemdBackend *sb, sd_bus_message *m, Agent *a, guint64
                                 "AccuracyUSec", "t", (uint64_t)timer_accuracy(interval ? interval : delay));
   if (r < 0)
     return r;
-  if (a->config->every) {
+  if (a->config->every || a->config->quiet_hours.set) {
+    /* Every=: first the delay, then the interval. OnCalendar= with quiet
+     * hours: one wake at a time, as the daemon defers them. */
     r = sd_bus_message_open_container(m, 'r', "sv");
     if (r >= 0)
       r = sd_bus_message_append(m, "s", "TimersMonotonic");
     if (r >= 0)
       r = sd_bus_message_open_container(m, 'v', "a(st)");
-    if (r >= 0)
+    if (r >= 0 && interval)
       r = sd_bus_message_append(m, "a(st)", 2, "OnActiveSec", (uint64_t)MAX(delay, 1000), "OnUnitActiveSec",
                                 (uint64_t)interval);
+    else if (r >= 0)
+      r = sd_bus_message_append(m, "a(st)", 1, "OnActiveSec", (uint64_t)MAX(delay, 1000));
     if (r >= 0)
       r = sd_bus_message_close_container(m);
     if (r >= 0)
@@ -530,8 +534,10 @@ systemd_arm_wake(Backend *b, Agent *a)
 
   /* A repeating timer already fires then: leave it be. */
   guint64 slack = timer_accuracy(interval) + G_USEC_PER_SEC;
+  gboolean calendar_timer = !a->config->every && !a->config->quiet_hours.set;
+  gboolean one_shot = !a->config->every && a->config->quiet_hours.set;
   if (a->timer_unit[0] && a->timer_interval == interval &&
-      (interval == 0 || (delay + slack >= interval && delay <= interval + slack))) {
+      (calendar_timer || (one_shot ? a->timer_next == next : delay + slack >= interval && delay <= interval + slack))) {
     a->timer_next = next;
     return;
   }

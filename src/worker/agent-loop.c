@@ -8,6 +8,7 @@
 #include "protocol.h"
 #include "step-events.h"
 #include "tools.h"
+#include "wake-if.h"
 #include "worker-error.h"
 
 #define NOT_RUN "not run: the run paused for a human decision"
@@ -76,6 +77,15 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
   if (hello->answer)
     shiftd_conversation_add_answer(messages, hello->answer, hello->answered_by);
   g_autoptr(JsonArray) tools = shiftd_tools_schemas(hello);
+
+  /* A fresh start of an agent with WakeIf= asks the precheck before the model. */
+  if (hello->wake_if[0] && hello->messages == NULL && hello->step == 0) {
+    JsonObject *ending = NULL;
+    if (!shiftd_wake_if_check(hello, link, &ending, error))
+      return NULL;
+    if (ending)
+      return ending;
+  }
 
   for (guint step = hello->step;;) {
     if (hello->max_steps > 0 && step >= hello->max_steps) {

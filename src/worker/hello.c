@@ -101,6 +101,7 @@ parse_settings(JsonObject *s, ShiftdHello *h, GError **error)
   if (!opt_string(s, "instructions", "", &h->instructions, error) ||
       !opt_string(s, "workspace", "", &h->workspace, error) ||
       !opt_string(s, "notes_path", "", &h->notes_path, error) ||
+      !opt_string(s, "wake_if", "", &h->wake_if, error) ||
       !parse_tools(s, h, error))
     return FALSE;
   if (!opt_uint(s, "max_steps", DEFAULT_MAX_STEPS, G_MAXUINT, &v, error))
@@ -208,6 +209,7 @@ shiftd_hello_free(ShiftdHello *h)
   g_strfreev(h->tools);
   g_free(h->workspace);
   g_free(h->notes_path);
+  g_free(h->wake_if);
   g_free(h->base_url);
   g_free(h->model_name);
   if (h->api_key)

@@ -24,6 +24,7 @@ typedef struct {
   char *workspace;      /* "" = none */
   char *notes_path;     /* "" = none */
   gboolean private_network; /* shell commands run without network */
+  char *wake_if;        /* "" = none: the precheck before a fresh start's first model call */
 
   /* model */
   char *base_url;
