@@ -4,12 +4,17 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "shiftd-names.h"
+
 typedef struct {
   guint32 seq;
   guint64 time;
   char *kind;
   char *json;
 } CliEvent;
+
+/* What an Event signal carries on the system bus instead of the content. */
+#define CLI_EVENT_REDACTED SHIFTD_EVENT_REDACTED
 
 CliEvent *cli_event_new(guint32 seq, guint64 time, const char *kind, const char *json);
 void cli_event_free(CliEvent *event);

@@ -131,6 +131,19 @@ on_event(GDBusConnection *conn, const char *sender, const char *path, const char
     return;
   CliEvent *event = cli_event_new_from_variant(params);
   f->event_count = MAX(f->event_count, event->seq);
+  /* On the system bus the signal only says that event N exists; its content
+   * comes from GetEvents, which checks that we may read it. */
+  if (g_strcmp0(event->json, CLI_EVENT_REDACTED) == 0) {
+    guint32 seq = event->seq;
+    cli_event_free(event);
+    GError *error = NULL;
+    if (!fetch(f, seq, &error)) {
+      stop(f, error);
+      return;
+    }
+    settle(f);
+    return;
+  }
   cli_event_seq_offer(f->seq, event);
   drain(f);
 

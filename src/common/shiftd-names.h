@@ -29,5 +29,9 @@
 #define SHIFTD_STATE_FAILED "failed"
 #define SHIFTD_STATE_CANCELLED "cancelled"
 
+/* The json of an Event signal in system mode: the content is for GetEvents,
+ * which checks who is asking; signals reach everyone on the bus. */
+#define SHIFTD_EVENT_REDACTED "{\"redacted\":true}"
+
 /* Largest task accepted by StartRun. */
 #define SHIFTD_MAX_TASK_BYTES (256 * 1024)

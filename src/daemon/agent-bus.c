@@ -1,6 +1,7 @@
 /* org.shiftd.Shift1.Agent: one object per agent. */
 #include <errno.h>
 
+#include "access.h"
 #include "agent-registry.h"
 #include "agent-schedule.h"
 #include "agent.h"
@@ -61,32 +62,31 @@ prop_last_run(sd_bus *bus, const char *path, const char *iface, const char *prop
   return sd_bus_message_append(reply, "o", run ? run->path : "/");
 }
 
-/* Triggering, enabling and reloading agents is for root and the daemon's user. */
-static int
-check_manage(Agent *a, sd_bus_message *m, const char *what, sd_bus_error *error)
+static void
+trigger_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
 {
-  uid_t uid;
-  int r = caller_get_uid(m, &uid);
-  if (r < 0)
-    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
-  if (!caller_may_access(a->daemon, uid, 0)) {
-    log_run(LOG_NOTICE, NULL, a->name, "uid %u may not %s this agent", (unsigned)uid, what);
-    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s agent %s", (unsigned)uid, what,
-                             a->name);
+  Agent *a = user_data;
+  _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+  if (!allowed) {
+    sd_bus_reply_method_error(m, error);
+    return;
   }
-  return 0;
+  if (a->config->instructions[0] == '\0') {
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_INVALID_ARGUMENT,
+                               "agent \"%s\" has no Instructions= to run; start a run with a task instead", a->name);
+    return;
+  }
+  if (bus_start_run(a->daemon, m, a, a->config->instructions, "manual", NULL, &e) < 0)
+    sd_bus_reply_method_error(m, &e);
 }
 
+/* Triggering, enabling and reloading agents is agent management: root, the
+ * daemon's own user, or whom polkit allows org.shiftd.Shift1.manage-agents. */
 int
 agent_bus_trigger(Agent *a, sd_bus_message *m, sd_bus_error *error)
 {
-  int r = check_manage(a, m, "trigger", error);
-  if (r < 0)
-    return r;
-  if (a->config->instructions[0] == '\0')
-    return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
-                             "agent \"%s\" has no Instructions= to run; start a run with a task instead", a->name);
-  return bus_start_run(a->daemon, m, a, a->config->instructions, "manual", NULL, error);
+  access_check(a->daemon, m, NULL, ACCESS_MANAGE, trigger_allowed, a);
+  return 1;
 }
 
 static int
@@ -105,6 +105,36 @@ enabled_committed(gpointer user_data, const GError *error)
     sd_bus_reply_method_return(m, NULL);
 }
 
+static void
+set_enabled_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  Agent *a = user_data;
+  int enabled = 0;
+  if (!allowed) {
+    sd_bus_reply_method_error(m, error);
+    return;
+  }
+  sd_bus_message_rewind(m, 1);
+  if (sd_bus_message_read(m, "b", &enabled) < 0) {
+    sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "expected a boolean");
+    return;
+  }
+  if (a->state->enabled != !!enabled) {
+    a->state->enabled = !!enabled;
+    if (!enabled)
+      a->state->next_wake = 0;
+    uid_t uid = 0;
+    caller_get_uid(m, &uid);
+    log_run(LOG_NOTICE, NULL, a->name, "%s by uid %u", enabled ? "enabled" : "disabled", (unsigned)uid);
+    agent_state_changed(a, "Enabled", "NextWakeAt", NULL);
+    agent_schedule_arm(a);
+  }
+  /* the reply follows the state's commit (the store keeps order) */
+  ShiftdStoreTxn *txn = shiftd_store_txn_new();
+  shiftd_store_txn_put_agent(txn, a->state);
+  shiftd_store_commit(a->daemon->store, txn, enabled_committed, sd_bus_message_ref(m));
+}
+
 static int
 method_set_enabled(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -113,21 +143,7 @@ method_set_enabled(sd_bus_message *m, void *userdata, sd_bus_error *error)
   int r = sd_bus_message_read(m, "b", &enabled);
   if (r < 0)
     return r;
-  r = check_manage(a, m, enabled ? "enable" : "disable", error);
-  if (r < 0)
-    return r;
-  if (a->state->enabled != !!enabled) {
-    a->state->enabled = !!enabled;
-    if (!enabled)
-      a->state->next_wake = 0;
-    log_run(LOG_NOTICE, NULL, a->name, "%s", enabled ? "enabled" : "disabled");
-    agent_state_changed(a, "Enabled", "NextWakeAt", NULL);
-    agent_schedule_arm(a);
-  }
-  /* the reply follows the state's commit (the store keeps order) */
-  ShiftdStoreTxn *txn = shiftd_store_txn_new();
-  shiftd_store_txn_put_agent(txn, a->state);
-  shiftd_store_commit(a->daemon->store, txn, enabled_committed, sd_bus_message_ref(m));
+  access_check(a->daemon, m, NULL, ACCESS_MANAGE, set_enabled_allowed, a);
   return 1;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "ini-file.h"
 #include "time-span.h"
 
@@ -64,6 +65,18 @@ agent_name_is_valid(const char *name)
     return FALSE;
   for (const char *p = name; *p; p++)
     if (!(g_ascii_isalnum(*p) || *p == '-' || *p == '_'))
+      return FALSE;
+  return TRUE;
+}
+
+/* POSIX-portable user names, as useradd takes them: _apt, www-data, alice.b */
+static gboolean
+user_name_is_valid(const char *name)
+{
+  if (name == NULL || *name == '\0' || strlen(name) > 32 || !(g_ascii_isalpha(*name) || *name == '_'))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!(g_ascii_isalnum(*p) || *p == '_' || *p == '-' || *p == '.'))
       return FALSE;
   return TRUE;
 }
@@ -146,7 +159,7 @@ parse_size(ShiftdIniFile *ini, const char *group, const char *key, guint64 *out,
   }
   char *end = NULL;
   errno = 0;
-  guint64 v = g_ascii_strtoull(e->value, &end, 10);
+  guint64 v = g_ascii_isdigit(e->value[0]) ? g_ascii_strtoull(e->value, &end, 10) : 0;
   guint64 mult = 1;
   if (end && *end) {
     switch (g_ascii_toupper(*end)) {
@@ -159,7 +172,7 @@ parse_size(ShiftdIniFile *ini, const char *group, const char *key, guint64 *out,
     if (mult && end[1] != '\0' && !(g_ascii_toupper(end[1]) == 'B' && end[2] == '\0'))
       mult = 0;
   }
-  if (errno || end == e->value || mult == 0 || v == 0 || v > G_MAXUINT64 / mult) {
+  if (errno || end == NULL || end == e->value || mult == 0 || v == 0 || v > G_MAXUINT64 / mult) {
     shiftd_ini_set_entry_error(error, ini, e, "expected a size such as 512M, 2G or infinity");
     return FALSE;
   }
@@ -192,13 +205,14 @@ parse_cpu_quota(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Sandbox", "CPUQuota");
   if (e == NULL)
     return TRUE;
-  guint64 v = 0;
   g_autofree char *number = g_strndup(e->value, strlen(e->value) - (g_str_has_suffix(e->value, "%") ? 1 : 0));
-  if (!g_str_has_suffix(e->value, "%") || !g_ascii_string_to_unsigned(number, 10, 1, 100000, &v, NULL)) {
-    shiftd_ini_set_entry_error(error, ini, e, "expected a percentage such as 50%% or 200%%");
+  char *end = NULL;
+  double v = g_ascii_isdigit(number[0]) ? g_ascii_strtod(number, &end) : -1;
+  if (!g_str_has_suffix(e->value, "%") || end == NULL || *end != '\0' || v < 0.01 || v > 100000) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected a percentage such as 50%%, 12.5%% or 200%%");
     return FALSE;
   }
-  c->cpu_quota = (guint)v;
+  c->cpu_quota_permille = (guint)(v * 10 + 0.5);
   return TRUE;
 }
 
@@ -317,6 +331,23 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   if (c->decision_default && c->decision_default[0] == '\0')
     g_clear_pointer(&c->decision_default, g_free);
 
+  static const char *const finite[] = { "Every", "MaxInterval", "ReviewEvery", NULL };
+  for (const char *const *k = finite; *k; k++) {
+    e = shiftd_ini_file_lookup(ini, "Schedule", *k);
+    if (e && g_str_equal(e->value, "infinity")) {
+      shiftd_ini_set_entry_error(error, ini, e, "must be a finite time span");
+      return NULL;
+    }
+  }
+  if (c->on_calendar) {
+    g_autoptr(GError) local = NULL;
+    g_autoptr(ShiftdCalendar) cal = shiftd_calendar_parse(c->on_calendar, &local);
+    if (cal == NULL) {
+      e = shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar");
+      shiftd_ini_set_entry_error(error, ini, e, "%s", local->message);
+      return NULL;
+    }
+  }
   if (c->every && c->on_calendar) {
     e = shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar");
     shiftd_ini_set_entry_error(error, ini, e, "Every= and OnCalendar= exclude each other");
@@ -344,7 +375,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
     shiftd_ini_set_entry_error(error, ini, e, "a review beat needs a schedule (Every= or OnCalendar=)");
     return NULL;
   }
-  if (c->user && !agent_name_is_valid(c->user)) {
+  if (c->user && !user_name_is_valid(c->user)) {
     e = shiftd_ini_file_lookup(ini, "Sandbox", "User");
     shiftd_ini_set_entry_error(error, ini, e, "not a user name");
     return NULL;

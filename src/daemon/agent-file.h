@@ -30,7 +30,7 @@ typedef struct {
   /* [Sandbox] */
   char *user;
   guint64 memory_max;     /* bytes; 0: unset */
-  guint cpu_quota;        /* percent; 0: unset */
+  guint cpu_quota_permille; /* tenths of a percent; 0: unset */
   guint64 tasks_max;      /* 0: unset */
   guint64 runtime_max;    /* µs; 0: unset */
   char **read_write_paths;

@@ -330,8 +330,8 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
     if (r >= 0 && c->memory_max != G_MAXUINT64)
       r = sd_bus_message_append(m, "(sv)", "MemorySwapMax", "t", (uint64_t)0);
   }
-  if (r >= 0 && c->cpu_quota)
-    r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", (uint64_t)c->cpu_quota * 10000);
+  if (r >= 0 && c->cpu_quota_permille)
+    r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", (uint64_t)c->cpu_quota_permille * 1000);
   if (r >= 0 && c->tasks_max)
     r = sd_bus_message_append(m, "(sv)", "TasksMax", "t", (uint64_t)c->tasks_max);
   if (r >= 0 && c->runtime_max) {

@@ -1,5 +1,7 @@
 #include "caller.h"
 
+#include "access.h"
+
 #include <errno.h>
 #include <unistd.h>
 
@@ -12,8 +14,11 @@ on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
   const char *name = NULL, *old_owner = NULL, *new_owner = NULL;
   if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
     return 0;
-  if (uid_cache && name[0] == ':' && new_owner[0] == '\0')
-    g_hash_table_remove(uid_cache, name);
+  if (name[0] == ':' && new_owner[0] == '\0') {
+    if (uid_cache)
+      g_hash_table_remove(uid_cache, name);
+    access_forget_sender(name);
+  }
   return 0;
 }
 
@@ -54,10 +59,4 @@ caller_get_uid(sd_bus_message *m, uid_t *ret_uid)
     g_hash_table_insert(uid_cache, g_strdup(sender), GUINT_TO_POINTER((guint)uid));
   *ret_uid = uid;
   return 0;
-}
-
-int
-caller_may_access(Daemon *d, uid_t uid, uid_t owner)
-{
-  return uid == 0 || uid == owner || uid == geteuid();
 }

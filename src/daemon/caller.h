@@ -14,5 +14,3 @@ void caller_cache_free(Daemon *d);
 /* The caller's uid, from the bus (never from the message body). A unique
  * name's uid never changes and names are never reused, so it is asked once. */
 int caller_get_uid(sd_bus_message *m, uid_t *ret_uid);
-/* Owner, root and the daemon's own user may read and act on a run. */
-int caller_may_access(Daemon *d, uid_t uid, uid_t owner);

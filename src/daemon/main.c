@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "agent-registry.h"
 #include "agent-schedule.h"
 #include "agent.h"
@@ -304,6 +305,7 @@ daemon_free(Daemon *d)
     sd_bus_close_unref(d->bus);
   }
   caller_cache_free(d);
+  access_free();
   shiftd_store_close(d->store);
   if (d->run_order)
     g_ptr_array_free(d->run_order, TRUE);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "access.h"
 #include "agent-registry.h"
 #include "agent-schedule.h"
 #include "backend.h"
@@ -185,6 +186,7 @@ typedef struct {
   const char *agent;
   uint32_t limit;
   uint64_t since;
+  Daemon *daemon;
 } RunFilter;
 
 static int
@@ -226,10 +228,10 @@ read_run_filter(sd_bus_message *m, RunFilter *f, sd_bus_error *error)
 }
 
 static gboolean
-run_matches(Run *run, const RunFilter *f, uid_t uid)
+run_matches(Run *run, const RunFilter *f)
 {
   const ShiftdRunRow *row = run->published;
-  if (row == NULL || !caller_may_access(run->daemon, uid, row->owner))
+  if (row == NULL)
     return FALSE;
   if (f->state && !g_str_equal(row->state, f->state))
     return FALSE;
@@ -238,30 +240,39 @@ run_matches(Run *run, const RunFilter *f, uid_t uid)
   return row->created_at >= f->since;
 }
 
-static int
-method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-  Daemon *d = userdata;
-  RunFilter filter = { 0 };
-  uid_t uid;
-  int r = read_run_filter(m, &filter, error);
-  if (r < 0)
-    return r;
-  r = caller_get_uid(m, &uid);
-  if (r < 0)
-    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+typedef struct {
+  RunFilter filter;
+  char *state;
+  char *agent;
+} ListCall;
 
+static void
+list_call_free(ListCall *lc)
+{
+  g_free(lc->state);
+  g_free(lc->agent);
+  g_free(lc);
+}
+
+/* The runs the caller may read: all of them with a read-foreign grant. */
+static int
+reply_runs(Daemon *d, sd_bus_message *m, ListCall *lc, gboolean all)
+{
+  uid_t uid = 0;
+  if (caller_get_uid(m, &uid) < 0)
+    return sd_bus_reply_method_errorf(m, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling");
   g_autoptr(GPtrArray) matches = g_ptr_array_new();
   for (guint i = 0; i < d->run_order->len; i++) {
     Run *run = g_ptr_array_index(d->run_order, i);
-    if (run_matches(run, &filter, uid))
+    if (run_matches(run, &lc->filter) &&
+        (all || access_allowed_without_polkit(d, uid, run, ACCESS_READ)))
       g_ptr_array_add(matches, run);
   }
   /* A limit keeps the newest, still in creation order. */
-  guint first = filter.limit && matches->len > filter.limit ? matches->len - filter.limit : 0;
+  guint first = lc->filter.limit && matches->len > lc->filter.limit ? matches->len - lc->filter.limit : 0;
 
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-  r = sd_bus_message_new_method_return(m, &reply);
+  int r = sd_bus_message_new_method_return(m, &reply);
   if (r < 0)
     return r;
   r = sd_bus_message_open_container(reply, 'a', "(ssssto)");
@@ -279,6 +290,52 @@ method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (r < 0)
     return r;
   return sd_bus_send(NULL, reply, NULL);
+}
+
+static void
+list_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  ListCall *lc = user_data;
+  Daemon *d = lc->filter.daemon;
+  /* refused read-foreign: the caller still sees its own runs */
+  reply_runs(d, m, lc, allowed);
+  list_call_free(lc);
+}
+
+static int
+method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *d = userdata;
+  ListCall *lc = g_new0(ListCall, 1);
+  int r = read_run_filter(m, &lc->filter, error);
+  if (r < 0) {
+    list_call_free(lc);
+    return r;
+  }
+  lc->state = g_strdup(lc->filter.state);
+  lc->agent = g_strdup(lc->filter.agent);
+  lc->filter.state = lc->state;
+  lc->filter.agent = lc->agent;
+  lc->filter.daemon = d;
+  uid_t uid;
+  r = caller_get_uid(m, &uid);
+  if (r < 0) {
+    list_call_free(lc);
+    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
+  }
+  /* ask polkit only when there is something foreign to show */
+  gboolean foreign = FALSE;
+  for (guint i = 0; i < d->run_order->len && !foreign; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    foreign = run_matches(run, &lc->filter) && !access_allowed_without_polkit(d, uid, run, ACCESS_READ);
+  }
+  if (!foreign) {
+    r = reply_runs(d, m, lc, TRUE);
+    list_call_free(lc);
+    return r < 0 ? r : 1;
+  }
+  access_check(d, m, NULL, ACCESS_READ, list_allowed, lc);
+  return 1;
 }
 
 static int
@@ -320,22 +377,29 @@ method_trigger_agent(sd_bus_message *m, void *userdata, sd_bus_error *error)
   return agent_bus_trigger(agent, m, error);
 }
 
+static void
+reload_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  Daemon *d = user_data;
+  if (!allowed) {
+    sd_bus_reply_method_error(m, error);
+    return;
+  }
+  g_autoptr(GPtrArray) problems = agent_registry_reload(d);
+  if (problems->len == 0) {
+    sd_bus_reply_method_return(m, NULL);
+    return;
+  }
+  g_ptr_array_add(problems, NULL);
+  g_autofree char *text = g_strjoinv("; ", (char **)problems->pdata);
+  sd_bus_reply_method_errorf(m, SHIFTD_ERROR_INVALID_ARGUMENT, "some agent files were refused: %s", text);
+}
+
 static int
 method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  Daemon *d = userdata;
-  uid_t uid;
-  int r = caller_get_uid(m, &uid);
-  if (r < 0)
-    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
-  if (!caller_may_access(d, uid, 0))
-    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not reload the agents", (unsigned)uid);
-  g_autoptr(GPtrArray) problems = agent_registry_reload(d);
-  if (problems->len == 0)
-    return sd_bus_reply_method_return(m, NULL);
-  g_ptr_array_add(problems, NULL);
-  g_autofree char *text = g_strjoinv("; ", (char **)problems->pdata);
-  return sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "some agent files were refused: %s", text);
+  access_check(userdata, m, NULL, ACCESS_MANAGE, reload_allowed, userdata);
+  return 1;
 }
 
 static int
@@ -413,25 +477,38 @@ static const sd_bus_vtable manager_vtable[] = {
 /* org.shiftd.Shift1.Scheduler: internal. The transient timers of the systemd
  * backend call Wake when an agent's time has come; it takes the same path as
  * the embedded backend's own timers. */
+static void
+wake_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  Daemon *d = user_data;
+  const char *name = NULL;
+  if (!allowed) {
+    sd_bus_reply_method_error(m, error);
+    return;
+  }
+  sd_bus_message_rewind(m, 1);
+  if (sd_bus_message_read(m, "s", &name) < 0) {
+    sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "expected an agent name");
+    return;
+  }
+  Agent *agent = daemon_find_agent(d, name);
+  if (agent == NULL) {
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", name);
+    return;
+  }
+  agent_schedule_wake(agent, "timer");
+  sd_bus_reply_method_return(m, NULL);
+}
+
 static int
 method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  Daemon *d = userdata;
   const char *name = NULL;
-  uid_t uid;
   int r = sd_bus_message_read(m, "s", &name);
   if (r < 0)
     return r;
-  r = caller_get_uid(m, &uid);
-  if (r < 0)
-    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
-  if (!caller_may_access(d, uid, 0))
-    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not wake agents", (unsigned)uid);
-  Agent *agent = daemon_find_agent(d, name);
-  if (agent == NULL)
-    return sd_bus_error_setf(error, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", name);
-  agent_schedule_wake(agent, "timer");
-  return sd_bus_reply_method_return(m, NULL);
+  access_check(userdata, m, NULL, ACCESS_MANAGE, wake_allowed, userdata);
+  return 1;
 }
 
 static const sd_bus_vtable scheduler_vtable[] = {

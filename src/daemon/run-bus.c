@@ -2,6 +2,7 @@
  * or one store read (GetEvents). */
 #include <errno.h>
 
+#include "access.h"
 #include "bus-errors.h"
 #include "caller.h"
 #include "daemon-bus.h"
@@ -21,13 +22,7 @@
 static int
 may_read(Run *run, sd_bus *bus)
 {
-  sd_bus_message *m = sd_bus_get_current_message(bus);
-  if (m == NULL)
-    return 0;
-  uid_t uid;
-  if (caller_get_uid(m, &uid) < 0)
-    return 0;
-  return caller_may_access(run->daemon, uid, run->published->owner);
+  return access_may_read_now(run->daemon, sd_bus_get_current_message(bus), run);
 }
 
 #define PUBLIC_STRING(fn, field) \
@@ -107,36 +102,9 @@ prop_choices(sd_bus *bus, const char *path, const char *iface, const char *prop,
   return sd_bus_message_append_strv(reply, may_read(run, bus) ? run->published->choices : none);
 }
 
-/* Replies AccessDenied unless the caller may act on the run; 0 = go on. */
 static int
-check_access(Run *run, sd_bus_message *m, const char *what, uid_t *ret_uid, sd_bus_error *error)
+reply_events(sd_bus_message *m, Run *run, uint32_t from, uint32_t max)
 {
-  uid_t uid;
-  int r = caller_get_uid(m, &uid);
-  if (r < 0)
-    return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
-  if (!caller_may_access(run->daemon, uid, run->published->owner)) {
-    log_run(LOG_NOTICE, run->published->name, run->published->agent, "uid %u may not %s this run", (unsigned)uid,
-            what);
-    return sd_bus_error_setf(error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s run %s", (unsigned)uid, what,
-                             run->published->name);
-  }
-  *ret_uid = uid;
-  return 0;
-}
-
-static int
-method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-  Run *run = userdata;
-  uint32_t from = 0, max = 0;
-  uid_t uid;
-  int r = sd_bus_message_read(m, "uu", &from, &max);
-  if (r < 0)
-    return r;
-  r = check_access(run, m, "read the events of", &uid, error);
-  if (r < 0)
-    return r;
   if (from == 0)
     from = 1;
   if (max == 0)
@@ -149,11 +117,11 @@ method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
     events = shiftd_store_get_events(run->daemon->store, run->published->name, from, run->published->event_count,
                                      max, &gerror);
     if (events == NULL)
-      return sd_bus_error_setf(error, SHIFTD_ERROR_BUSY, "cannot read events: %s", gerror->message);
+      return sd_bus_reply_method_errorf(m, SHIFTD_ERROR_BUSY, "cannot read events: %s", gerror->message);
   }
 
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-  r = sd_bus_message_new_method_return(m, &reply);
+  int r = sd_bus_message_new_method_return(m, &reply);
   if (r < 0)
     return r;
   r = sd_bus_message_open_container(reply, 'a', "(utss)");
@@ -171,6 +139,52 @@ method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
   return sd_bus_send(NULL, reply, NULL);
 }
 
+typedef struct {
+  Run *run;
+  uint32_t from;
+  uint32_t max;
+  char *choice;
+} RunCall;
+
+static RunCall *
+run_call_new(Run *run)
+{
+  RunCall *rc = g_new0(RunCall, 1);
+  rc->run = run;
+  return rc;
+}
+
+static void
+run_call_free(RunCall *rc)
+{
+  g_free(rc->choice);
+  g_free(rc);
+}
+
+static void
+events_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  RunCall *rc = user_data;
+  if (!allowed)
+    sd_bus_reply_method_error(m, error);
+  else
+    reply_events(m, rc->run, rc->from, rc->max);
+  run_call_free(rc);
+}
+
+static int
+method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  RunCall *rc = run_call_new(userdata);
+  int r = sd_bus_message_read(m, "uu", &rc->from, &rc->max);
+  if (r < 0) {
+    run_call_free(rc);
+    return r;
+  }
+  access_check(rc->run->daemon, m, rc->run, ACCESS_READ, events_allowed, rc);
+  return 1;
+}
+
 /* Replies once the change is durable. */
 static void
 reply_when_committed(Run *run, const GError *error, gpointer user_data)
@@ -182,39 +196,57 @@ reply_when_committed(Run *run, const GError *error, gpointer user_data)
     sd_bus_reply_method_return(m, NULL);
 }
 
+static void
+answer_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  RunCall *rc = user_data;
+  uid_t uid = 0;
+  g_autoptr(GError) gerror = NULL;
+  if (!allowed)
+    sd_bus_reply_method_error(m, error);
+  else if (caller_get_uid(m, &uid) < 0)
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling");
+  else if (!engine_answer(rc->run, rc->choice, uid, "bus", reply_when_committed, sd_bus_message_ref(m), &gerror)) {
+    sd_bus_message_unref(m);
+    shiftd_bus_reply_gerror(m, gerror);
+  }
+  run_call_free(rc);
+}
+
 static int
 method_answer(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  Run *run = userdata;
   const char *choice = NULL;
-  uid_t uid;
   int r = sd_bus_message_read(m, "s", &choice);
   if (r < 0)
     return r;
-  r = check_access(run, m, "answer", &uid, error);
-  if (r < 0)
-    return r;
-  g_autoptr(GError) gerror = NULL;
-  if (!engine_answer(run, choice, uid, "bus", reply_when_committed, sd_bus_message_ref(m), &gerror)) {
-    sd_bus_message_unref(m);
-    return sd_bus_error_set(error, shiftd_bus_error_name(gerror), gerror->message);
-  }
+  RunCall *rc = run_call_new(userdata);
+  rc->choice = g_strdup(choice);
+  access_check(rc->run->daemon, m, rc->run, ACCESS_ANSWER, answer_allowed, rc);
   return 1;
+}
+
+static void
+cancel_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  RunCall *rc = user_data;
+  uid_t uid = 0;
+  g_autoptr(GError) gerror = NULL;
+  if (!allowed)
+    sd_bus_reply_method_error(m, error);
+  else if (caller_get_uid(m, &uid) < 0)
+    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling");
+  else if (!engine_cancel(rc->run, uid, reply_when_committed, sd_bus_message_ref(m), &gerror)) {
+    sd_bus_message_unref(m);
+    shiftd_bus_reply_gerror(m, gerror);
+  }
+  run_call_free(rc);
 }
 
 static int
 method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  Run *run = userdata;
-  uid_t uid;
-  int r = check_access(run, m, "cancel", &uid, error);
-  if (r < 0)
-    return r;
-  g_autoptr(GError) gerror = NULL;
-  if (!engine_cancel(run, uid, reply_when_committed, sd_bus_message_ref(m), &gerror)) {
-    sd_bus_message_unref(m);
-    return sd_bus_error_set(error, shiftd_bus_error_name(gerror), gerror->message);
-  }
+  access_check(((Run *)userdata)->daemon, m, userdata, ACCESS_CANCEL, cancel_allowed, run_call_new(userdata));
   return 1;
 }
 

@@ -212,7 +212,10 @@ announce(Run *run, ShiftdRunRow *old, GArray *events)
 
   for (guint i = 0; i < events->len; i++) {
     StagedEvent *e = &g_array_index(events, StagedEvent, i);
-    r = sd_bus_emit_signal(d->bus, run->path, SHIFTD_RUN_IFACE, "Event", "utss", e->seq, e->time, e->kind, e->json);
+    /* Signals reach everyone on the bus; on the system bus that includes other
+     * users, so the content is left to GetEvents, which checks who asks. */
+    const char *json = d->mode == DAEMON_MODE_SYSTEM ? SHIFTD_EVENT_REDACTED : e->json;
+    r = sd_bus_emit_signal(d->bus, run->path, SHIFTD_RUN_IFACE, "Event", "utss", e->seq, e->time, e->kind, json);
     if (r < 0)
       log_warning("cannot emit Event for %s: %s", now->name, g_strerror(-r));
   }

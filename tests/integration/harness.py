@@ -141,10 +141,10 @@ class PrivateBus:
         self.proc = Process(["dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile"],
                             log_path=os.path.join(tmp, "dbus.log"))
         try:
-            wait_for(lambda: os.path.exists(self.socket) or not self.proc.alive(), 10, "dbus-daemon to listen")
+            # the socket file exists a moment before the bus listens on it
+            self.conn = wait_for(lambda: not self.proc.alive() or self._try_connect(), 10, "dbus-daemon to listen")
             if not self.proc.alive():
                 raise AssertionError("dbus-daemon failed: " + self.proc.log())
-            self.conn = self.connect()
         except BaseException:
             self.proc.kill9()
             raise
@@ -154,6 +154,14 @@ class PrivateBus:
             self.address,
             Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
             None, None)
+
+    def _try_connect(self):
+        if not os.path.exists(self.socket):
+            return None
+        try:
+            return self.connect()
+        except GLib.Error:
+            return None
 
     def has_owner(self, name=BUS_NAME):
         r = self.conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",

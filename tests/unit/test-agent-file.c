@@ -97,7 +97,7 @@ test_every_key(void)
   g_assert_cmpstr(c->wake_if, ==, "/usr/bin/test -s /var/spool/inbox");
   g_assert_cmpstr(c->user, ==, "builder");
   g_assert_cmpuint(c->memory_max, ==, 512 * G_GUINT64_CONSTANT(1024) * 1024);
-  g_assert_cmpuint(c->cpu_quota, ==, 150);
+  g_assert_cmpuint(c->cpu_quota_permille, ==, 1500);
   g_assert_cmpuint(c->tasks_max, ==, 32);
   g_assert_cmpuint(c->runtime_max, ==, 5400 * SEC);
   const char *const paths[] = { "/srv/build", "-/var/cache/build", "/tmp", NULL };
@@ -133,7 +133,7 @@ test_defaults(void)
   g_assert_false(c->quiet_hours.set);
   g_assert_cmpuint(c->review_every, ==, 0);
   g_assert_cmpuint(c->memory_max, ==, 0);
-  g_assert_cmpuint(c->cpu_quota, ==, 0);
+  g_assert_cmpuint(c->cpu_quota_permille, ==, 0);
   g_assert_cmpuint(c->tasks_max, ==, 0);
   g_assert_cmpuint(c->runtime_max, ==, 0);
   g_assert_cmpuint(c->decision_timeout, ==, 0);
@@ -256,8 +256,9 @@ test_sandbox_values(void)
     { "MemoryMax", "2g", G_GUINT64_CONSTANT(2) << 30 },
     { "MemoryMax", "1T", G_GUINT64_CONSTANT(1) << 40 },
     { "MemoryMax", "infinity", G_MAXUINT64 },
-    { "CPUQuota", "1%", 1 },
-    { "CPUQuota", "200%", 200 },
+    { "CPUQuota", "1%", 10 },
+    { "CPUQuota", "200%", 2000 },
+    { "CPUQuota", "12.5%", 125 },
     { "TasksMax", "1", 1 },
     { "TasksMax", "infinity", G_MAXUINT64 },
   };
@@ -265,7 +266,7 @@ test_sandbox_values(void)
     g_autofree char *text = g_strdup_printf("[Sandbox]\n%s=%s\n", ok[i].key, ok[i].value);
     g_autoptr(AgentConfig) c = load_good("sandbox.agent", text);
     guint64 got = g_str_equal(ok[i].key, "MemoryMax") ? c->memory_max
-                  : g_str_equal(ok[i].key, "CPUQuota") ? c->cpu_quota
+                  : g_str_equal(ok[i].key, "CPUQuota") ? c->cpu_quota_permille
                                                        : c->tasks_max;
     if (got != ok[i].expect)
       g_error("%s=%s: got %" G_GUINT64_FORMAT, ok[i].key, ok[i].value, got);
@@ -273,6 +274,8 @@ test_sandbox_values(void)
   g_autoptr(AgentConfig) c = load_good("net.agent", "[Sandbox]\nPrivateNetwork=no\nUser=www-data\n");
   g_assert_false(c->private_network);
   g_assert_cmpstr(c->user, ==, "www-data");
+  g_autoptr(AgentConfig) apt = load_good("apt.agent", "[Sandbox]\nUser=_apt\n");
+  g_assert_cmpstr(apt->user, ==, "_apt");
 }
 
 static void
@@ -338,6 +341,11 @@ test_bad(void)
     { "[Sandbox]\nCPUQuota=%\n", 2, "expected a percentage" },
     { "[Sandbox]\nCPUQuota=half%\n", 2, "expected a percentage" },
     { "[Sandbox]\nTasksMax=0\n", 2, "TasksMax=0: expected a positive number or infinity" },
+    { "[Sandbox]\nMemoryMax=-1\n", 2, "MemoryMax=-1: expected a size" },
+    { "[Sandbox]\nMemoryMax=+5M\n", 2, "MemoryMax=+5M: expected a size" },
+    { "[Agent]\nInstructions=x\n[Schedule]\nOnCalendar=every full moon\n", 4, "OnCalendar=every full moon: bad calendar spec" },
+    { "[Agent]\nInstructions=x\n[Schedule]\nEvery=infinity\n", 4, "Every=infinity: must be a finite time span" },
+    { "[Agent]\nInstructions=x\n[Schedule]\nEvery=1h\nMaxInterval=infinity\n", 5, "MaxInterval=infinity: must be a finite time span" },
     { "[Sandbox]\nTasksMax=-1\n", 2, "expected a positive number" },
     { "[Sandbox]\nTasksMax=many\n", 2, "expected a positive number" },
     { "[Sandbox]\nTasksMax=5000000000\n", 2, "expected a positive number" },

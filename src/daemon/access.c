@@ -1,0 +1,229 @@
+#include "access.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "caller.h"
+#include "log.h"
+#include "run.h"
+#include "sd-glue.h"
+#include "shiftd-names.h"
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
+/* A person may be typing a password into an authentication dialog. */
+#define POLKIT_INTERACTIVE_TIMEOUT_USEC (5 * 60 * G_USEC_PER_SEC)
+#define POLKIT_TIMEOUT_USEC (25 * G_USEC_PER_SEC)
+
+/* sender -> TRUE: polkit granted read-foreign to this connection */
+static GHashTable *read_grants;
+
+static const char *
+action_id(AccessAction action)
+{
+  switch (action) {
+  case ACCESS_READ: return "org.shiftd.Shift1.read-foreign";
+  case ACCESS_ANSWER: return "org.shiftd.Shift1.answer";
+  case ACCESS_CANCEL: return "org.shiftd.Shift1.cancel-foreign";
+  case ACCESS_MANAGE: return "org.shiftd.Shift1.manage-agents";
+  }
+  return "";
+}
+
+static const char *
+action_verb(AccessAction action)
+{
+  switch (action) {
+  case ACCESS_READ: return "read";
+  case ACCESS_ANSWER: return "answer";
+  case ACCESS_CANCEL: return "cancel";
+  case ACCESS_MANAGE: return "manage agents";
+  }
+  return "";
+}
+
+/* AnswerBy=alice @wheel: by user name (or number), or by group. */
+static gboolean
+answer_by_allows(Agent *agent, uid_t uid)
+{
+  if (agent == NULL || agent->config->answer_by == NULL || agent->config->answer_by[0] == NULL)
+    return FALSE;
+  struct passwd pwbuf, *pw = NULL;
+  char buf[4096];
+  if (getpwuid_r(uid, &pwbuf, buf, sizeof buf, &pw) != 0)
+    pw = NULL;
+  for (char **entry = agent->config->answer_by; *entry; entry++) {
+    if ((*entry)[0] != '@') {
+      guint64 n;
+      if ((pw && g_str_equal(*entry, pw->pw_name)) ||
+          (g_ascii_string_to_unsigned(*entry, 10, 0, G_MAXUINT32, &n, NULL) && n == uid))
+        return TRUE;
+      continue;
+    }
+    if (pw == NULL)
+      continue;
+    struct group grbuf, *gr = NULL;
+    char gbuf[8192];
+    if (getgrnam_r(*entry + 1, &grbuf, gbuf, sizeof gbuf, &gr) != 0 || gr == NULL)
+      continue;
+    if (pw->pw_gid == gr->gr_gid)
+      return TRUE;
+    gid_t groups[256];
+    int n = G_N_ELEMENTS(groups);
+    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+      continue;
+    for (int i = 0; i < n; i++)
+      if (groups[i] == gr->gr_gid)
+        return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, AccessAction action)
+{
+  if (uid == 0 || uid == geteuid())
+    return TRUE;
+  if (run == NULL || action == ACCESS_MANAGE)
+    return FALSE;
+  if (uid == run->published->owner)
+    return action != ACCESS_MANAGE;
+  if (action == ACCESS_ANSWER || action == ACCESS_READ)
+    return answer_by_allows(daemon_find_agent(d, run->published->agent), uid);
+  return FALSE;
+}
+
+gboolean
+access_has_read_grant(const char *sender)
+{
+  return read_grants && sender && g_hash_table_contains(read_grants, sender);
+}
+
+gboolean
+access_may_read_now(Daemon *d, sd_bus_message *m, Run *run)
+{
+  uid_t uid;
+  if (m == NULL || caller_get_uid(m, &uid) < 0)
+    return FALSE;
+  return access_allowed_without_polkit(d, uid, run, ACCESS_READ) ||
+         access_has_read_grant(sd_bus_message_get_sender(m));
+}
+
+void
+access_forget_sender(const char *sender)
+{
+  if (read_grants)
+    g_hash_table_remove(read_grants, sender);
+}
+
+void
+access_free(void)
+{
+  g_clear_pointer(&read_grants, g_hash_table_unref);
+}
+
+typedef struct {
+  Daemon *daemon;
+  sd_bus_message *m;
+  Run *run;
+  AccessAction action;
+  uid_t uid;
+  AccessDone done;
+  gpointer user_data;
+} PolkitCall;
+
+static void
+deny(PolkitCall *pc, const char *why)
+{
+  _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+  const char *what = pc->run ? pc->run->published->name : "";
+  log_run(LOG_NOTICE, pc->run ? what : NULL, pc->run ? pc->run->published->agent : NULL,
+          "uid %u may not %s%s%s (%s)", (unsigned)pc->uid, action_verb(pc->action), pc->run ? " run " : "", what,
+          why);
+  sd_bus_error_setf(&error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s%s%s: %s", (unsigned)pc->uid,
+                    action_verb(pc->action), pc->run ? " run " : "", what, why);
+  pc->done(pc->m, FALSE, &error, pc->user_data);
+}
+
+static void
+polkit_call_free(PolkitCall *pc)
+{
+  sd_bus_message_unref(pc->m);
+  g_free(pc);
+}
+
+static int
+on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  PolkitCall *pc = userdata;
+  const sd_bus_error *e = sd_bus_message_get_error(reply);
+  int authorized = 0, challenge = 0;
+  if (e) {
+    if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+      deny(pc, "polkit is not running, so only the run's owner and root may");
+    else
+      deny(pc, e->message ? e->message : e->name);
+  } else if (sd_bus_message_enter_container(reply, 'r', "bba{ss}") < 0 ||
+             sd_bus_message_read(reply, "bb", &authorized, &challenge) < 0) {
+    deny(pc, "polkit gave an answer that cannot be read");
+  } else if (!authorized) {
+    deny(pc, challenge ? "polkit wants an authentication first" : "polkit says no");
+  } else {
+    log_run(LOG_INFO, pc->run ? pc->run->published->name : NULL, pc->run ? pc->run->published->agent : NULL,
+            "polkit lets uid %u %s", (unsigned)pc->uid, action_id(pc->action));
+    if (pc->action == ACCESS_READ) {
+      if (read_grants == NULL)
+        read_grants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_add(read_grants, g_strdup(sd_bus_message_get_sender(pc->m)));
+    }
+    pc->done(pc->m, TRUE, NULL, pc->user_data);
+  }
+  polkit_call_free(pc);
+  return 0;
+}
+
+void
+access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, AccessDone done, gpointer user_data)
+{
+  uid_t uid;
+  int r = caller_get_uid(m, &uid);
+  if (r < 0) {
+    _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_error_set_errnof(&error, r, "cannot tell who is calling: %s", g_strerror(-r));
+    done(m, FALSE, &error, user_data);
+    return;
+  }
+  if (access_allowed_without_polkit(d, uid, run, action) ||
+      (action == ACCESS_READ && access_has_read_grant(sd_bus_message_get_sender(m)))) {
+    done(m, TRUE, NULL, user_data);
+    return;
+  }
+
+  PolkitCall *pc = g_new0(PolkitCall, 1);
+  pc->daemon = d;
+  pc->m = sd_bus_message_ref(m);
+  pc->run = run;
+  pc->action = action;
+  pc->uid = uid;
+  pc->done = done;
+  pc->user_data = user_data;
+
+  gboolean interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+  r = sd_bus_message_new_method_call(d->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
+  if (r >= 0)
+    r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s",
+                              sd_bus_message_get_sender(m), action_id(action), 0, interactive ? 1u : 0u, "");
+  if (r >= 0)
+    r = sd_bus_call_async(d->bus, NULL, call, on_polkit_reply, pc,
+                          interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC);
+  if (r < 0) {
+    g_autofree char *why = g_strdup_printf("cannot ask polkit: %s", g_strerror(-r));
+    deny(pc, why);
+    polkit_call_free(pc);
+  }
+}

@@ -1,0 +1,36 @@
+/* Who may do what. The owner of a run, root, and (for answers) the users and
+ * groups its agent's AnswerBy= names are allowed at once; anyone else only if
+ * polkit, asked asynchronously, grants the action. Without polkit on the bus,
+ * only the owner and root. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <sys/types.h>
+
+#include "daemon.h"
+
+typedef enum {
+  ACCESS_READ,    /* org.shiftd.Shift1.read-foreign */
+  ACCESS_ANSWER,  /* org.shiftd.Shift1.answer */
+  ACCESS_CANCEL,  /* org.shiftd.Shift1.cancel-foreign */
+  ACCESS_MANAGE,  /* org.shiftd.Shift1.manage-agents */
+} AccessAction;
+
+/* allowed: go on; else error holds the reason (AccessDenied or what failed). */
+typedef void (*AccessDone)(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data);
+
+/* Decides for the sender of m about run (NULL for agent management). done may
+ * run before this returns (no polkit needed) or later. */
+void access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, AccessDone done, gpointer user_data);
+
+/* Without asking anyone: may uid read the run (owner, root, AnswerBy, or a
+ * read-foreign grant polkit gave this sender earlier)? For property getters. */
+gboolean access_may_read_now(Daemon *d, sd_bus_message *m, Run *run);
+/* The same for the sync part of any action. */
+gboolean access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, AccessAction action);
+/* A read-foreign grant remembered for this sender. */
+gboolean access_has_read_grant(const char *sender);
+
+/* Forgets what polkit said about a connection that left the bus. */
+void access_forget_sender(const char *sender);
+void access_free(void);
