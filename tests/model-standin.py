@@ -155,6 +155,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_bytes(status, json.dumps(obj).encode("utf-8"), "application/json", headers)
 
     def send_bytes(self, status, body, content_type="application/json", headers=None):
+        # The call ends before its answer goes out: once the client has the
+        # answer it may start another call, which must not overlap this one.
+        self.end_call()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -163,6 +166,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
+
+    def end_call(self):
+        if getattr(self, "in_call", False):
+            self.in_call = False
+            self.state.leave()
 
     def send_error_json(self, status, message, kind="invalid_request_error"):
         self.send_json(status, {"error": {"message": message, "type": kind}})
@@ -220,10 +228,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path in ("/v1/chat/completions", "/chat/completions"):
             self.state.enter()
+            self.in_call = True
             try:
                 self.chat(path, raw)
             finally:
-                self.state.leave()
+                self.end_call()
         elif path == "/_control/scenario":
             try:
                 spec = json.loads(raw.decode("utf-8"))
