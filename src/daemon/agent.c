@@ -6,6 +6,7 @@
 
 #include "json-util.h"
 #include "log.h"
+#include "object-path.h"
 #include "run.h"
 #include "shiftd-names.h"
 #include "time-span.h"
@@ -13,24 +14,13 @@
 #define SHELL_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
 #define TOOL_OUTPUT_CAP 65536
 
-static char *
-agent_path(const char *name)
-{
-  char *path = NULL;
-  if (sd_bus_path_encode(SHIFTD_AGENT_PATH_PREFIX, name, &path) < 0)
-    g_error("out of memory");
-  char *copy = g_strdup(path);
-  free(path);
-  return copy;
-}
-
 Agent *
 agent_new(Daemon *d, AgentConfig *config, const ShiftdAgentState *saved)
 {
   Agent *a = g_new0(Agent, 1);
   a->daemon = d;
   a->name = g_strdup(config->name);
-  a->path = agent_path(a->name);
+  a->path = shiftd_object_path(SHIFTD_AGENT_PATH_PREFIX, a->name);
   a->config = config;
   a->schedule = agent_config_describe_schedule(config);
   a->timer_unit = g_strdup("");

@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "backend.h"
 #include "log.h"
+#include "object-path.h"
 #include "run.h"
 #include "sd-glue.h"
 #include "shiftd-names.h"
@@ -65,17 +66,6 @@ unit_watch_free(UnitWatch *uw)
   if (uw->worker)
     worker_unref(uw->worker);
   g_free(uw);
-}
-
-static char *
-unit_object_path(const char *unit)
-{
-  char *path = NULL;
-  if (sd_bus_path_encode(SYSTEMD_UNIT_PREFIX, unit, &path) < 0)
-    g_error("out of memory");
-  char *copy = g_strdup(path);
-  free(path);
-  return copy;
 }
 
 static char *
@@ -357,7 +347,7 @@ systemd_launch(Backend *b, Worker *w, int child_fd, const char *const *writable,
   Daemon *d = b->daemon;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
   g_autofree char *unit = g_strdup_printf(RUN_UNIT_PREFIX "%s-%u.service", w->run->pending->name, w->attempt);
-  g_autofree char *path = unit_object_path(unit);
+  g_autofree char *path = shiftd_object_path(SYSTEMD_UNIT_PREFIX, unit);
 
   UnitWatch *uw = g_new0(UnitWatch, 1);
   uw->worker = worker_ref(w);

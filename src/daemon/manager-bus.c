@@ -105,8 +105,11 @@ check_text_option(const char *key, const char *value, gboolean allow_empty, sd_b
   return 0;
 }
 
+/* Walks an a{sv}, handing each key (with m at its variant) to one_key. */
+typedef int (*DictKeyFn)(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error);
+
 static int
-read_run_options(sd_bus_message *m, RunOptions *o, sd_bus_error *error)
+read_dict(sd_bus_message *m, DictKeyFn one_key, void *userdata, sd_bus_error *error)
 {
   int r = sd_bus_message_enter_container(m, 'a', "{sv}");
   if (r < 0)
@@ -114,39 +117,46 @@ read_run_options(sd_bus_message *m, RunOptions *o, sd_bus_error *error)
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
     const char *key = NULL;
     r = sd_bus_message_read(m, "s", &key);
-    if (r < 0)
-      return r;
-    if (g_str_equal(key, "model")) {
-      r = read_option(m, key, "s", &o->model, error);
-      if (r >= 0)
-        r = check_text_option(key, o->model, FALSE, error);
-    } else if (g_str_equal(key, "label")) {
-      r = read_option(m, key, "s", &o->label, error);
-      if (r >= 0)
-        r = check_text_option(key, o->label, TRUE, error);
-    } else if (g_str_equal(key, "max_steps")) {
-      r = read_option(m, key, "u", &o->max_steps, error);
-      if (r >= 0 && (o->max_steps == 0 || o->max_steps > MAX_STEPS_LIMIT))
-        r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"max_steps\" must be from 1 to %d",
-                              MAX_STEPS_LIMIT);
-    } else if (g_str_equal(key, "timeout")) {
-      r = read_option(m, key, "t", &o->timeout_usec, error);
-      if (r >= 0 && o->timeout_usec < 1000)
-        r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
-                              "option \"timeout\" is in microseconds and must be at least 1000");
-    } else {
-      r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
-                            "unknown option \"%s\" (known: model, max_steps, timeout, label)", key);
-    }
-    if (r < 0)
-      return r;
-    r = sd_bus_message_exit_container(m);
+    if (r >= 0)
+      r = one_key(m, key, userdata, error);
+    if (r >= 0)
+      r = sd_bus_message_exit_container(m);
     if (r < 0)
       return r;
   }
   if (r < 0)
     return r;
   return sd_bus_message_exit_container(m);
+}
+
+static int
+run_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error)
+{
+  RunOptions *o = userdata;
+  int r;
+  if (g_str_equal(key, "model")) {
+    r = read_option(m, key, "s", &o->model, error);
+    if (r >= 0)
+      r = check_text_option(key, o->model, FALSE, error);
+  } else if (g_str_equal(key, "label")) {
+    r = read_option(m, key, "s", &o->label, error);
+    if (r >= 0)
+      r = check_text_option(key, o->label, TRUE, error);
+  } else if (g_str_equal(key, "max_steps")) {
+    r = read_option(m, key, "u", &o->max_steps, error);
+    if (r >= 0 && (o->max_steps == 0 || o->max_steps > MAX_STEPS_LIMIT))
+      r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT, "option \"max_steps\" must be from 1 to %d",
+                            MAX_STEPS_LIMIT);
+  } else if (g_str_equal(key, "timeout")) {
+    r = read_option(m, key, "t", &o->timeout_usec, error);
+    if (r >= 0 && o->timeout_usec < 1000)
+      r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                            "option \"timeout\" is in microseconds and must be at least 1000");
+  } else {
+    r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                          "unknown option \"%s\" (known: model, max_steps, timeout, label)", key);
+  }
+  return r;
 }
 
 static int
@@ -158,7 +168,7 @@ method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error)
   int r = sd_bus_message_read(m, "ss", &agent_name, &task);
   if (r < 0)
     return r;
-  r = read_run_options(m, &options, error);
+  r = read_dict(m, run_option, &options, error);
   if (r < 0)
     return r;
   Agent *agent = daemon_find_agent(d, agent_name[0] ? agent_name : "default");
@@ -190,41 +200,27 @@ typedef struct {
 } RunFilter;
 
 static int
-read_run_filter(sd_bus_message *m, RunFilter *f, sd_bus_error *error)
+run_filter_key(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error)
 {
-  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-  if (r < 0)
-    return r;
-  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-    const char *key = NULL;
-    r = sd_bus_message_read(m, "s", &key);
-    if (r < 0)
-      return r;
-    if (g_str_equal(key, "state")) {
-      r = read_option(m, key, "s", &f->state, error);
-      if (r >= 0 && !shiftd_run_state_is_valid(f->state))
-        r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
-                              "unknown state \"%s\" (known: queued, running, waiting, done, idle, failed, cancelled)",
-                              f->state);
-    } else if (g_str_equal(key, "agent")) {
-      r = read_option(m, key, "s", &f->agent, error);
-    } else if (g_str_equal(key, "limit")) {
-      r = read_option(m, key, "u", &f->limit, error);
-    } else if (g_str_equal(key, "since")) {
-      r = read_option(m, key, "t", &f->since, error);
-    } else {
+  RunFilter *f = userdata;
+  int r;
+  if (g_str_equal(key, "state")) {
+    r = read_option(m, key, "s", &f->state, error);
+    if (r >= 0 && !shiftd_run_state_is_valid(f->state))
       r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
-                            "unknown filter \"%s\" (known: state, agent, limit, since)", key);
-    }
-    if (r < 0)
-      return r;
-    r = sd_bus_message_exit_container(m);
-    if (r < 0)
-      return r;
+                            "unknown state \"%s\" (known: queued, running, waiting, done, idle, failed, cancelled)",
+                            f->state);
+  } else if (g_str_equal(key, "agent")) {
+    r = read_option(m, key, "s", &f->agent, error);
+  } else if (g_str_equal(key, "limit")) {
+    r = read_option(m, key, "u", &f->limit, error);
+  } else if (g_str_equal(key, "since")) {
+    r = read_option(m, key, "t", &f->since, error);
+  } else {
+    r = sd_bus_error_setf(error, SHIFTD_ERROR_INVALID_ARGUMENT,
+                          "unknown filter \"%s\" (known: state, agent, limit, since)", key);
   }
-  if (r < 0)
-    return r;
-  return sd_bus_message_exit_container(m);
+  return r;
 }
 
 static gboolean
@@ -307,7 +303,7 @@ method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
   Daemon *d = userdata;
   ListCall *lc = g_new0(ListCall, 1);
-  int r = read_run_filter(m, &lc->filter, error);
+  int r = read_dict(m, run_filter_key, &lc->filter, error);
   if (r < 0) {
     list_call_free(lc);
     return r;

@@ -143,7 +143,7 @@ typedef struct {
   Run *run;
   uint32_t from;
   uint32_t max;
-  char *choice;
+  char *choice; /* set for Answer */
 } RunCall;
 
 static RunCall *
@@ -196,19 +196,26 @@ reply_when_committed(Run *run, const GError *error, gpointer user_data)
     sd_bus_reply_method_return(m, NULL);
 }
 
+/* Answer and Cancel, once access_check() has decided: the change is made,
+ * and the reply waits for it to be durable. */
 static void
-answer_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+change_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
 {
   RunCall *rc = user_data;
   uid_t uid = 0;
   g_autoptr(GError) gerror = NULL;
-  if (!allowed)
+  if (!allowed) {
     sd_bus_reply_method_error(m, error);
-  else if (caller_get_uid(m, &uid) < 0)
+  } else if (caller_get_uid(m, &uid) < 0) {
     sd_bus_reply_method_errorf(m, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling");
-  else if (!engine_answer(rc->run, rc->choice, uid, "bus", reply_when_committed, sd_bus_message_ref(m), &gerror)) {
-    sd_bus_message_unref(m);
-    shiftd_bus_reply_gerror(m, gerror);
+  } else {
+    gboolean ok = rc->choice
+                    ? engine_answer(rc->run, rc->choice, uid, "bus", reply_when_committed, sd_bus_message_ref(m), &gerror)
+                    : engine_cancel(rc->run, uid, reply_when_committed, sd_bus_message_ref(m), &gerror);
+    if (!ok) {
+      sd_bus_message_unref(m); /* the ref reply_when_committed would have dropped */
+      shiftd_bus_reply_gerror(m, gerror);
+    }
   }
   run_call_free(rc);
 }
@@ -222,31 +229,14 @@ method_answer(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return r;
   RunCall *rc = run_call_new(userdata);
   rc->choice = g_strdup(choice);
-  access_check(rc->run->daemon, m, rc->run, ACCESS_ANSWER, answer_allowed, rc);
+  access_check(rc->run->daemon, m, rc->run, ACCESS_ANSWER, change_allowed, rc);
   return 1;
-}
-
-static void
-cancel_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
-{
-  RunCall *rc = user_data;
-  uid_t uid = 0;
-  g_autoptr(GError) gerror = NULL;
-  if (!allowed)
-    sd_bus_reply_method_error(m, error);
-  else if (caller_get_uid(m, &uid) < 0)
-    sd_bus_reply_method_errorf(m, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling");
-  else if (!engine_cancel(rc->run, uid, reply_when_committed, sd_bus_message_ref(m), &gerror)) {
-    sd_bus_message_unref(m);
-    shiftd_bus_reply_gerror(m, gerror);
-  }
-  run_call_free(rc);
 }
 
 static int
 method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  access_check(((Run *)userdata)->daemon, m, userdata, ACCESS_CANCEL, cancel_allowed, run_call_new(userdata));
+  access_check(((Run *)userdata)->daemon, m, userdata, ACCESS_CANCEL, change_allowed, run_call_new(userdata));
   return 1;
 }
 

@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "json-util.h"
 #include "log.h"
+#include "object-path.h"
 #include "shiftd-names.h"
 #include "slot-limiter.h"
 #include "worker.h"
@@ -42,11 +43,7 @@ run_new(Daemon *d, ShiftdRunRow *row, gboolean published)
   run->pending = row;
   run->published = published ? shiftd_run_row_copy(row) : NULL;
   run->task_stored = published;
-  char *path = NULL;
-  if (sd_bus_path_encode(SHIFTD_RUN_PATH_PREFIX, row->name, &path) < 0)
-    g_error("out of memory");
-  run->path = g_strdup(path);
-  free(path);
+  run->path = shiftd_object_path(SHIFTD_RUN_PATH_PREFIX, row->name);
   return run;
 }
 
