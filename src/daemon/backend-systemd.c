@@ -3,6 +3,8 @@
  * through the manager's PropertiesChanged signals; standing agents wake from
  * transient timers whose service calls Scheduler.Wake. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -254,6 +256,32 @@ append_strv_property(sd_bus_message *m, const char *key, char **values)
   return r;
 }
 
+static gboolean
+under_private_tmp(const char *path)
+{
+  return g_str_has_prefix(path, "/tmp/") || g_str_has_prefix(path, "/var/tmp/");
+}
+
+/* BindPaths=/BindReadOnlyPaths=: each path onto itself. */
+static int
+append_binds(sd_bus_message *m, const char *key, GPtrArray *paths)
+{
+  int r = sd_bus_message_open_container(m, 'r', "sv");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "s", key);
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'v', "a(ssbt)");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'a', "(ssbt)");
+  for (guint i = 0; r >= 0 && i < paths->len; i++) {
+    const char *p = g_ptr_array_index(paths, i);
+    r = sd_bus_message_append(m, "(ssbt)", p, p, 0, (uint64_t)0);
+  }
+  for (int i = 0; i < 3 && r >= 0; i++)
+    r = sd_bus_message_close_container(m);
+  return r;
+}
+
 static int
 append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int child_fd,
                          const char *const *writable, UnitWatch *uw)
@@ -300,9 +328,20 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
   if (r < 0)
     return r;
 
+  /* PrivateTmp= hides /tmp and /var/tmp: what lives there (a build tree, a
+   * test's state) is bound into the unit instead of merely allowed. */
+  g_autoptr(GPtrArray) binds_ro = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) binds_rw = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GStrvBuilder) rw = g_strv_builder_new();
-  for (const char *const *p = writable; p && *p; p++)
-    g_strv_builder_add(rw, *p);
+  g_autofree char *worker = realpath(d->worker_path, NULL);
+  if (worker && under_private_tmp(worker))
+    g_ptr_array_add(binds_ro, g_strdup(worker));
+  for (const char *const *p = writable; p && *p; p++) {
+    if (under_private_tmp(*p))
+      g_ptr_array_add(binds_rw, g_strdup(*p));
+    else
+      g_strv_builder_add(rw, *p);
+  }
   for (char **p = c ? c->read_write_paths : NULL; p && *p; p++)
     g_strv_builder_add(rw, *p);
   g_auto(GStrv) rwv = g_strv_builder_end(rw);
@@ -311,6 +350,10 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
     if (r < 0)
       return r;
   }
+  if (binds_ro->len && (r = append_binds(m, "BindReadOnlyPaths", binds_ro)) < 0)
+    return r;
+  if (binds_rw->len && (r = append_binds(m, "BindPaths", binds_rw)) < 0)
+    return r;
   if (c == NULL)
     return 0;
   if (c->memory_max) {

@@ -42,6 +42,16 @@ AGENT = "org.shiftd.Shift1.Agent"
 FINAL = ("done", "idle", "failed", "cancelled")
 
 
+def test_tmp_base():
+    """Where tests keep their files: in the build tree, unless that is under
+    /tmp or /var/tmp, which workers' units (PrivateTmp=yes) cannot see; then
+    in /dev/shm, which they can."""
+    build = os.path.realpath(BUILD)
+    if build.startswith(("/tmp/", "/var/tmp/")):
+        return "/dev/shm/shiftd-tests"
+    return os.path.join(build, "test-tmp")
+
+
 class Timeout(AssertionError):
     pass
 
@@ -529,7 +539,7 @@ class ShiftdTestCase(unittest.TestCase):
     start_daemon = True
 
     def setUp(self):
-        base = os.environ.get("SHIFTD_TEST_TMPDIR") or os.path.join(BUILD, "test-tmp")
+        base = os.environ.get("SHIFTD_TEST_TMPDIR") or test_tmp_base()
         os.makedirs(base, exist_ok=True)
         self.tmp = tempfile.mkdtemp(prefix="t-", dir=base)
         self.addCleanup(self._cleanup_tmp)
