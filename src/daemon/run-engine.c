@@ -308,7 +308,7 @@ launch_attempt(Run *run)
   Daemon *d = run->daemon;
   ShiftdRunRow *row = run->pending;
   run->in_launch_queue = FALSE;
-  if (!g_str_equal(row->state, SHIFTD_STATE_QUEUED) || run->worker)
+  if (!g_str_equal(row->state, SHIFTD_STATE_QUEUED))
     return;
 
   Agent *agent = daemon_find_agent(d, row->agent);
@@ -390,8 +390,18 @@ launch_attempt(Run *run)
 void
 engine_launch_queued(Daemon *d)
 {
-  while (!d->stopping && d->live_workers < d->config->max_active_runs && !g_queue_is_empty(&d->launch_queue))
-    launch_attempt(g_queue_pop_head(&d->launch_queue));
+  GList *l = d->launch_queue.head;
+  while (l && !d->stopping && d->live_workers < d->config->max_active_runs) {
+    GList *next = l->next;
+    Run *run = l->data;
+    /* A run answered while its last worker is still on its way out waits for
+     * that worker to be gone (engine_worker_gone() comes back here). */
+    if (run->worker == NULL) {
+      g_queue_delete_link(&d->launch_queue, l);
+      launch_attempt(run);
+    }
+    l = next;
+  }
 }
 
 /* --- timeouts and deadlines --- */

@@ -53,6 +53,21 @@ class Decisions(ShiftdTestCase):
         self.assertEqual(self.client.get(path, "Result"), winner)
         self.assertEqual([e[2] for e in self.client.events(path)].count("answered"), 1)
 
+    def test_an_answer_while_the_asking_worker_is_still_exiting(self):
+        import os
+        link = os.path.join(self.tmp, "ask-linger")
+        os.symlink(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake-worker", "fake-worker.py"), link)
+        self.daemon.stop()
+        self.daemon = self.new_daemon(worker=link)
+        self.daemon.start()
+        name, path = self.waiting("anything")
+        started = self.started_events(path)[-1]
+        self.client.call(path, RUN, "Answer", "s", ("go",))
+        self.assertFalse(self.worker_gone(started), "the first worker should still be lingering")
+        self.assertEqual(self.client.wait_final(path, 15), "done")
+        self.assertEqual(self.client.get(path, "Result"), "go")
+        self.assertEqual(self.client.get(path, "Attempt"), 2)
+
     def test_free_text_answers(self):
         self.standin.scenario("free", [{"tool": "ask_human", "arguments": {"question": "Which branch?"}}, ECHO])
         name, path = self.waiting("scenario:free")

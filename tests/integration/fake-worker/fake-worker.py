@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """A misbehaving worker for tests. What it does is the name it was started as
 (tests link this file under each name): garbage, exit3, segv, unknown-type,
-huge-line, bad-kind, silent-exit, bad-utf8, hog (allocates without end)."""
+huge-line, bad-kind, silent-exit, bad-utf8, hog (allocates without end),
+ask-linger (asks, and after the ack lingers before it exits; resumed with an
+answer, finishes with it)."""
 
+import json
 import os
 import signal
 import sys
@@ -33,6 +36,18 @@ elif mode == "huge-line":
 elif mode == "bad-kind":
     send(b'{"type":"event","id":1,"kind":"done","data":{}}\n')
 elif mode == "silent-exit":
+    sys.exit(0)
+elif mode == "ask-linger":
+    answer = json.loads(hello).get("answer")
+    if answer:
+        send(json.dumps({"type": "done", "id": 1, "result": answer}).encode() + b"\n")
+    else:
+        send(b'{"type":"ask","id":1,"question":"Go on?","choices":["go","stop"],"default":null,'
+             b'"timeout_usec":0,"tool_call_id":"call_1"}\n')
+    sys.stdin.readline()  # the ack
+    if answer:
+        sys.exit(0)
+    time.sleep(3)
     sys.exit(0)
 elif mode == "hog":
     hoard = []
