@@ -5,6 +5,7 @@
 
 #include "agent-schedule.h"
 #include "agent.h"
+#include "run.h"
 #include "log.h"
 #include "shiftd-names.h"
 
@@ -110,6 +111,15 @@ agent_registry_init(Daemon *d)
     if (s)
       def->state->enabled = s->enabled;
     g_hash_table_insert(d->agents, def->name, def);
+  }
+  /* LastRun is the newest run of each agent, whatever its front door. */
+  for (guint i = 0; i < d->run_order->len; i++) {
+    Run *run = g_ptr_array_index(d->run_order, i);
+    Agent *a = daemon_find_agent(d, run->pending->agent);
+    if (a && run->pending->created_at >= a->state->last_run_at) {
+      a->state->last_run_at = run->pending->created_at;
+      shiftd_set_string(&a->state->last_run, run->pending->name);
+    }
   }
   log_info("%u agent(s): %u file(s) refused", g_hash_table_size(d->agents), problems->len);
 }

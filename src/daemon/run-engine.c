@@ -173,10 +173,10 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
 
   RunTxn *t = run_txn_begin(run);
   run_txn_event(t, "created", data);
-  /* every front door counts as the agent's last run, in the receipt's own commit */
+  /* Every front door counts as the agent's last run. The run's own record is
+   * what makes that durable (agent_registry_init() reads it back). */
   agent->state->last_run_at = row->created_at;
   shiftd_set_string(&agent->state->last_run, row->name);
-  shiftd_store_txn_put_agent(run_txn_store_txn(t), agent->state);
   Continuation *c = continuation_new(cb, user_data);
   c->agent = agent;
   run_txn_commit(t, receipt_committed, c);

@@ -72,12 +72,6 @@ run_txn_begin(Run *run)
   return t;
 }
 
-ShiftdStoreTxn *
-run_txn_store_txn(RunTxn *t)
-{
-  return t->store_txn;
-}
-
 void
 run_txn_event(RunTxn *t, const char *kind, JsonObject *data)
 {

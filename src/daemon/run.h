@@ -38,8 +38,6 @@ void run_txn_event(RunTxn *t, const char *kind, JsonObject *data);
 void run_txn_checkpoint(RunTxn *t, guint32 step, const char *messages);
 /* Loads the latest checkpoint from the store unless it is known already. */
 void run_load_checkpoint(Run *run);
-/* Adds the pending record of another object to the same transaction. */
-ShiftdStoreTxn *run_txn_store_txn(RunTxn *t);
 /* Commits; cb (may be NULL) runs once the data is durable, before announcements. */
 void run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data);
 
