@@ -223,6 +223,9 @@ stage_final(RunTxn *t, Run *run, const char *state, const char *kind, JsonObject
   clear_question(row);
   g_clear_pointer(&row->answer, g_free);
   row->finished_at = now_usec();
+  /* a finished run never resumes: its conversation stays in the store only */
+  g_clear_pointer(&run->checkpoint, g_free);
+  run->checkpoint_loaded = FALSE;
   run_txn_event(t, kind, data);
 }
 
