@@ -10,6 +10,7 @@ struct ShiftdLineReader {
   GString *buffer;
   gsize max_line;
   gsize scan_from;
+  gsize tail; /* bytes after the last '\n' in buffer */
 };
 
 ShiftdLineReader *
@@ -34,10 +35,11 @@ gboolean
 shiftd_line_reader_feed(ShiftdLineReader *reader, const char *data, gsize len, GError **error)
 {
   g_string_append_len(reader->buffer, data, (gssize)len);
-  /* Only the unfinished tail can be over-long: complete lines were checked as they came. */
-  const char *last_nl = memrchr(reader->buffer->str, '\n', reader->buffer->len);
-  gsize tail = last_nl ? reader->buffer->len - (gsize)(last_nl - reader->buffer->str) - 1 : reader->buffer->len;
-  if (tail > reader->max_line) {
+  /* Only the unfinished tail can be over-long, and only the new bytes can
+   * end it: looking at them alone keeps a long line linear. */
+  const char *last_nl = memrchr(data, '\n', len);
+  reader->tail = last_nl ? len - (gsize)(last_nl - data) - 1 : reader->tail + len;
+  if (reader->tail > reader->max_line) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
                 "line longer than %" G_GSIZE_FORMAT " bytes", reader->max_line);
     return FALSE;
