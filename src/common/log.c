@@ -41,12 +41,6 @@ shiftd_log_init(const char *ident)
     log_debug_enabled = TRUE;
 }
 
-gboolean
-shiftd_log_to_journal(void)
-{
-  return log_journal;
-}
-
 void
 shiftd_log_set_debug(gboolean debug)
 {

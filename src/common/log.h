@@ -8,7 +8,6 @@
 void shiftd_log_init(const char *ident);
 /* Any text equal to a registered secret is replaced by "***" before it is written. */
 void shiftd_log_add_secret(const char *secret);
-gboolean shiftd_log_to_journal(void);
 void shiftd_log_set_debug(gboolean debug);
 
 void shiftd_log_full(int priority, const char *run, const char *agent, const char *fmt, ...)

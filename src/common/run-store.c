@@ -151,12 +151,6 @@ shiftd_store_txn_new(void)
   return txn;
 }
 
-gboolean
-shiftd_store_txn_is_empty(ShiftdStoreTxn *txn)
-{
-  return txn->ops->len == 0;
-}
-
 void
 shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row)
 {

@@ -47,7 +47,6 @@ void shiftd_store_txn_add_event(ShiftdStoreTxn *txn, const char *run, guint32 se
                                 const char *kind, const char *json);
 void shiftd_store_txn_put_checkpoint(ShiftdStoreTxn *txn, const char *run, guint32 step, const char *messages_json);
 void shiftd_store_txn_put_agent(ShiftdStoreTxn *txn, const ShiftdAgentState *state);
-gboolean shiftd_store_txn_is_empty(ShiftdStoreTxn *txn);
 /* Takes ownership of txn; done runs on the dispatching thread. */
 void shiftd_store_commit(ShiftdStore *store, ShiftdStoreTxn *txn, ShiftdStoreDone done, gpointer user_data);
 

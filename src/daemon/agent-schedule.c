@@ -19,12 +19,6 @@
 /* A wake found this much overdue at start-up was missed while shiftd was down. */
 #define MISSED_GRACE_USEC (2 * G_USEC_PER_SEC)
 
-static guint64
-now_usec(void)
-{
-  return (guint64)g_get_real_time();
-}
-
 /* Minutes after local midnight. */
 static guint
 local_minute(guint64 usec, struct tm *tm_out)
@@ -123,7 +117,7 @@ void
 agent_schedule_arm(Agent *a)
 {
   Backend *b = a->daemon->backend;
-  guint64 now = now_usec();
+  guint64 now = shiftd_now_realtime_usec();
   if (a->config->review_every && a->state->last_review_at == 0) {
     /* the first review comes one beat after the agent does */
     a->state->last_review_at = now;
@@ -245,7 +239,7 @@ void
 agent_schedule_wake(Agent *a, const char *source)
 {
   Daemon *d = a->daemon;
-  guint64 now = now_usec();
+  guint64 now = shiftd_now_realtime_usec();
   if (d->stopping || !a->state->enabled || !agent_has_schedule(a))
     return;
   guint64 due = a->state->next_wake;
@@ -322,7 +316,7 @@ agent_schedule_run_finished(Run *run)
     return; /* failed or cancelled: says nothing about the work out there */
   }
   if (base && s->last_run_at) {
-    guint64 now = now_usec();
+    guint64 now = shiftd_now_realtime_usec();
     guint64 next = s->last_run_at + s->current_interval;
     s->next_wake = after_quiet_hours(a, MAX(next, now));
   }
@@ -335,7 +329,7 @@ agent_schedule_run_finished(Run *run)
 void
 agent_schedule_start(Daemon *d)
 {
-  guint64 now = now_usec();
+  guint64 now = shiftd_now_realtime_usec();
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init(&it, d->agents);

@@ -25,12 +25,6 @@ static void schedule_launch(Daemon *d);
 static void arm_timeout(Run *run);
 static void arm_decision_deadline(Run *run);
 
-static guint64
-now_usec(void)
-{
-  return (guint64)g_get_real_time();
-}
-
 static void
 set_summary(Run *run, const char *text)
 {
@@ -147,7 +141,7 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
   shiftd_set_string(&row->task, task);
   shiftd_set_string(&row->trigger, trigger);
   row->owner = owner;
-  row->created_at = row->updated_at = now_usec();
+  row->created_at = row->updated_at = shiftd_now_realtime_usec();
   shiftd_set_string(&row->model, options && options->model ? options->model : "");
   shiftd_set_string(&row->label, options && options->label ? options->label : "");
   row->max_steps = options && options->max_steps ? options->max_steps : d->config->max_steps;
@@ -222,7 +216,7 @@ stage_final(RunTxn *t, Run *run, const char *state, const char *kind, JsonObject
   shiftd_set_string(&row->unit, "");
   clear_question(row);
   g_clear_pointer(&row->answer, g_free);
-  row->finished_at = now_usec();
+  row->finished_at = shiftd_now_realtime_usec();
   /* a finished run never resumes: its conversation stays in the store only */
   g_clear_pointer(&run->checkpoint, g_free);
   run->checkpoint_loaded = FALSE;
@@ -362,7 +356,7 @@ launch_attempt(Run *run)
   run->resume_next = FALSE;
   row->attempt = attempt;
   if (row->started_at == 0)
-    row->started_at = now_usec();
+    row->started_at = shiftd_now_realtime_usec();
   shiftd_set_string(&row->state, SHIFTD_STATE_RUNNING);
   shiftd_set_string(&row->unit, w->unit);
 
@@ -619,7 +613,7 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     g_strfreev(row->choices);
     row->choices = g_strv_builder_end(choices);
     row->decision_default = g_strdup(dflt);
-    row->decision_deadline = timeout > 0 ? now_usec() + (guint64)timeout : 0;
+    row->decision_deadline = timeout > 0 ? shiftd_now_realtime_usec() + (guint64)timeout : 0;
     set_summaryf(run, "waiting for an answer: %s", question);
 
     json_object_set_string_member(data, "question", question);

@@ -275,12 +275,6 @@ run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data)
   shiftd_store_commit(t->run->daemon->store, g_steal_pointer(&t->store_txn), txn_done, t);
 }
 
-const char *
-run_get_summary(Run *run)
-{
-  return run->published ? run->published->summary : "";
-}
-
 void
 run_emit_summary_changed(Run *run)
 {

@@ -41,8 +41,6 @@ void run_load_checkpoint(Run *run);
 /* Commits; cb (may be NULL) runs once the data is durable, before announcements. */
 void run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data);
 
-/* Readers of the published record, for the bus. */
-const char *run_get_summary(Run *run);
 gboolean run_is_live(const ShiftdRunRow *row);
 /* Announces a Summary change that is not stored (model-slot queue position). */
 void run_emit_summary_changed(Run *run);

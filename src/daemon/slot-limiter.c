@@ -87,12 +87,6 @@ slot_limiter_get_position(SlotLimiter *l, gpointer waiter)
   return i < 0 ? 0 : (guint)i + 1;
 }
 
-gboolean
-slot_limiter_holds(SlotLimiter *l, gpointer waiter)
-{
-  return g_hash_table_contains(l->holders, waiter);
-}
-
 GList *
 slot_limiter_get_queue(SlotLimiter *l)
 {

@@ -24,6 +24,5 @@ guint slot_limiter_get_in_use(SlotLimiter *l);
 guint slot_limiter_get_queue_length(SlotLimiter *l);
 /* 1-based place in the queue, 0 when not waiting. */
 guint slot_limiter_get_position(SlotLimiter *l, gpointer waiter);
-gboolean slot_limiter_holds(SlotLimiter *l, gpointer waiter);
 /* Waiters in queue order (not owned). */
 GList *slot_limiter_get_queue(SlotLimiter *l);

@@ -25,7 +25,6 @@ struct Worker {
   gboolean abandoned;  /* the run stopped listening: cancelled, timed out, bad protocol */
   gboolean stopping;   /* stop requested */
   gboolean exited;
-  gboolean want_slot;
 };
 
 /* A worker with a fresh socketpair; *child_fd is the worker's end. */
