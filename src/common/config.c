@@ -62,8 +62,17 @@ shiftd_config_load(ShiftdConfig *c, const char *path, GError **error)
   c->path = g_strdup(path);
   if (!g_file_test(path, G_FILE_TEST_EXISTS))
     return TRUE;
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  if (!g_file_get_contents(path, &text, &length, error))
+    return FALSE;
+  return shiftd_config_parse(c, path, text, length, error);
+}
 
-  g_autoptr(ShiftdIniFile) ini = shiftd_ini_file_load(path, error);
+gboolean
+shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize length, GError **error)
+{
+  g_autoptr(ShiftdIniFile) ini = shiftd_ini_file_parse(path, text, length, error);
   if (ini == NULL)
     return FALSE;
   if (!shiftd_ini_file_check_keys(ini, config_keys, error))

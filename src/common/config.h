@@ -25,3 +25,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdConfig, shiftd_config_free)
 
 /* Reads path into config; a missing file leaves the defaults. */
 gboolean shiftd_config_load(ShiftdConfig *config, const char *path, GError **error);
+/* The same from text (path names it in errors). */
+gboolean shiftd_config_parse(ShiftdConfig *config, const char *path, const char *text, gsize length, GError **error);

@@ -2,9 +2,42 @@
 
 #include <string.h>
 
+gboolean
+shiftd_json_check_depth(const char *text, gssize length, guint max_depth, GError **error)
+{
+  gsize n = length < 0 ? strlen(text) : (gsize)length;
+  guint depth = 0;
+  gboolean in_string = FALSE, escaped = FALSE;
+  for (gsize i = 0; i < n; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = FALSE;
+      else if (c == '\\')
+        escaped = TRUE;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                    "JSON nested deeper than %u levels (at byte %" G_GSIZE_FORMAT ")", max_depth, i);
+        return FALSE;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
 JsonNode *
 shiftd_json_parse(const char *text, gssize length, GError **error)
 {
+  /* json-glib recurses per level: a deep document would overflow the stack. */
+  if (!shiftd_json_check_depth(text, length, SHIFTD_JSON_MAX_DEPTH, error))
+    return NULL;
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   if (!json_parser_load_from_data(parser, text, length, error))
     return NULL;

@@ -4,6 +4,12 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+/* Deeper documents are refused before they are parsed (DESIGN.md: hostile input). */
+#define SHIFTD_JSON_MAX_DEPTH 64
+
+/* FALSE (with a sentence) when arrays and objects nest deeper than max_depth. */
+gboolean shiftd_json_check_depth(const char *text, gssize length, guint max_depth, GError **error);
+/* Every parse goes through the depth check. */
 JsonNode *shiftd_json_parse(const char *text, gssize length, GError **error);
 JsonObject *shiftd_json_parse_object(const char *text, gssize length, GError **error);
 /* Compact, single-line. */
