@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "json-util.h"
+#include "store-file.h"
 
 #define SCHEMA_VERSION 1
 /* Checkpoint once the WAL holds this many frames: a small WAL is rewritten in
@@ -507,7 +508,8 @@ static sqlite3 *
 open_connection(const char *path, GError **error)
 {
   sqlite3 *db = NULL;
-  int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  /* never CREATE: a missing file at this point is an error, not a new store */
+  int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     g_set_error(error, STORE_ERROR, rc, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close(db);
@@ -545,35 +547,21 @@ shiftd_store_open(const char *state_dir, GError **error)
     return NULL;
   }
 
-  g_autofree char *setup = g_strdup_printf("%s PRAGMA user_version=%d;", schema_sql, SCHEMA_VERSION);
   ShiftdStore *store = g_new0(ShiftdStore, 1);
   g_mutex_init(&store->lock);
   g_cond_init(&store->cond);
   g_cond_init(&store->checkpoint_cond);
   store->event_fd = -1;
-  store->path = g_build_filename(state_dir, "shiftd.db", NULL);
+  /* Checked (or made whole) before SQLite opens it for real: see store-file.h. */
+  static const char *const tables[] = { "run_tasks", "runs", "events", "checkpoints", "agents", NULL };
+  const ShiftdStoreSchema schema = { schema_sql, SCHEMA_VERSION, tables };
+  store->path = shiftd_store_file_prepare(state_dir, &schema, error);
+  if (store->path == NULL)
+    goto fail;
 
   store->writer = open_connection(store->path, error);
   if (store->writer == NULL)
     goto fail;
-
-  sqlite3_stmt *ver = NULL;
-  int version = 0;
-  if (sqlite3_prepare_v2(store->writer, "PRAGMA user_version", -1, &ver, NULL) == SQLITE_OK &&
-      sqlite3_step(ver) == SQLITE_ROW)
-    version = sqlite3_column_int(ver, 0);
-  sqlite3_finalize(ver);
-  if (version > SCHEMA_VERSION) {
-    g_set_error(error, STORE_ERROR, 1, "%s was written by a newer shiftd (schema %d, this one knows %d)",
-                store->path, version, SCHEMA_VERSION);
-    goto fail;
-  }
-  char *msg = NULL;
-  if (sqlite3_exec(store->writer, setup, NULL, NULL, &msg) != SQLITE_OK) {
-    g_set_error(error, STORE_ERROR, 1, "cannot create the schema in %s: %s", store->path, msg ? msg : "failed");
-    sqlite3_free(msg);
-    goto fail;
-  }
 
   if (!prepare(store->writer, "BEGIN IMMEDIATE", &store->begin, error) ||
       !prepare(store->writer, "COMMIT", &store->commit, error) ||

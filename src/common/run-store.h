@@ -24,6 +24,10 @@ typedef struct {
 
 void shiftd_event_row_free(ShiftdEventRow *event);
 
+/* Opens STATE_DIR/shiftd.db, or makes a new one where there is no trace of a
+ * store. A damaged or half-there store is refused with a SHIFTD_STORE_REFUSED
+ * error (store-file.h) and left as it was. The caller holds the state
+ * directory's lock (shiftd_state_lock_take). */
 ShiftdStore *shiftd_store_open(const char *state_dir, GError **error);
 /* Waits for queued writes, runs nothing further, closes. */
 void shiftd_store_close(ShiftdStore *store);
