@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -23,10 +25,61 @@
 #include "sd-glue.h"
 #include "shiftd-names.h"
 #include "slot-limiter.h"
+#include "store-file.h"
+#include "time-span.h"
 #include "worker.h"
 
 /* A clean stop waits this long for workers before giving up on them. */
 #define STOP_GRACE_USEC (3 * G_USEC_PER_SEC)
+
+/* Exit statuses at start (sysexits.h). Each refusal is one log line and one
+ * of these; the units restart on none of the three (RestartPreventExitStatus=),
+ * since starting again cannot help until someone acts:
+ *  - EX_CONFIG (78): shiftd.conf, the ApiKeyFile, agents.d or the command
+ *    line (which under a unit is configuration too) is wrong.
+ *  - EX_DATAERR (65): the store is damaged, half there or not ours. Starting
+ *    with an empty store instead could issue a run name a second time.
+ *  - EX_TEMPFAIL (75): another shiftd holds the state directory's lock. It is
+ *    "temporary": the same start works once that one has stopped, but that
+ *    one is not ours to wait for, so neither the unit nor we retry.
+ * Anything else that stops a start (no bus, out of memory) exits 1, which
+ * the units may restart. */
+#define EXIT_CONFIG EX_CONFIG
+#define EXIT_STORE_REFUSED EX_DATAERR
+#define EXIT_STATE_BUSY EX_TEMPFAIL
+#define EXIT_FAILURE_OTHER 1
+
+/* How long a daemon that cannot start spends answering the calls that were
+ * waiting for it. */
+#define FAILED_START_ANSWER_USEC (2 * G_USEC_PER_SEC)
+
+/* Why the start failed: logged once, and told to callers waiting on activation. */
+typedef struct {
+  int status;
+  char *reason;
+  gboolean bus_unreachable; /* nobody to tell */
+} StartFailure;
+
+static StartFailure start_failure;
+/* Held from before the store is opened until the process ends. */
+static ShiftdStateLock *state_lock;
+
+static int
+start_failed(int status, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static int
+start_failed(int status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *text = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  log_error("%s", text);
+  start_failure.status = status;
+  g_free(start_failure.reason);
+  start_failure.reason = g_steal_pointer(&text);
+  return status;
+}
 
 typedef struct {
   gboolean system;
@@ -66,11 +119,25 @@ parse_options(int *argc, char ***argv, Options *o, GError **error)
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--system and --user exclude each other");
     return FALSE;
   }
+  return TRUE;
+}
+
+/* Values that parse but cannot be used; the bus is known by now, so callers
+ * waiting on activation can be told. */
+static gboolean
+check_option_values(const Options *o, GError **error)
+{
   if (o->backend && !g_strv_contains((const char *const[]){ "auto", "systemd", "embedded", NULL }, o->backend)) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown backend \"%s\" (auto, systemd, embedded)",
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--backend=%s: unknown backend (auto, systemd, embedded)",
                 o->backend);
     return FALSE;
   }
+  const char *dirs[][2] = { { "--config-dir", o->config_dir }, { "--state-dir", o->state_dir } };
+  for (guint i = 0; i < G_N_ELEMENTS(dirs); i++)
+    if (dirs[i][1] && dirs[i][1][0] == '\0') {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s= is empty", dirs[i][0]);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -152,6 +219,21 @@ read_api_key(Daemon *d, GError **error)
   d->api_key = g_strdup(g_strstrip(text));
   shiftd_log_add_secret(d->api_key);
   return TRUE;
+}
+
+/* A missing agents.d is no agents; one that is there but cannot be read is
+ * a configuration error, not a silent start without the agents. (Bad agent
+ * files are reported by the registry and leave the others live.) */
+static gboolean
+check_agents_dir(Daemon *d, GError **error)
+{
+  g_autofree char *dir = g_build_filename(d->config_dir, "agents.d", NULL);
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GDir) gdir = g_dir_open(dir, 0, &local);
+  if (gdir || g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return TRUE;
+  g_set_error(error, G_FILE_ERROR, local->code, "agents.d: %s", local->message);
+  return FALSE;
 }
 
 void
@@ -324,25 +406,129 @@ daemon_free(Daemon *d)
     g_rand_free(d->rand);
 }
 
+/* systemd tells dbus-daemon that an activation failed only when it cannot
+ * even queue the start job (systemd#28877), not when the service then exits,
+ * so a caller that activated us would wait for its own timeout (25 s). So a
+ * daemon that cannot start takes the name for a moment, answers every call
+ * already waiting for it with the reason, and exits. (On the system bus the
+ * reason stays in the journal: only its kind goes to callers, who may be
+ * any user.) Under Type=dbus the unit is active for that moment, then failed
+ * by our exit status, which the unit does not restart on. */
+typedef struct {
+  const char *text;
+  guint answered;
+} FailedStartAnswer;
+
+static int
+on_call_while_failing(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  FailedStartAnswer *a = userdata;
+  if (!sd_bus_message_is_method_call(m, NULL, NULL))
+    return 0;
+  /* the name dbus-daemon itself gives an activated service that exited */
+  (void)sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.Spawn.ChildExited", "%s", a->text);
+  a->answered++;
+  return 1;
+}
+
+static const char *
+failure_kind(int status)
+{
+  switch (status) {
+  case EXIT_CONFIG: return "configuration error";
+  case EXIT_STORE_REFUSED: return "its store is damaged or incomplete";
+  case EXIT_STATE_BUSY: return "another shiftd is using its state directory";
+  default: return "start-up failure";
+  }
+}
+
+/* Returns the connection that holds the name, to be closed just before the
+ * exit: when the name goes first, systemd stops the unit and SIGTERMs us. */
+static sd_bus *
+answer_waiting_callers(Daemon *d, const Options *o)
+{
+  if (start_failure.status == 0 || start_failure.bus_unreachable)
+    return NULL;
+  /* A stop that races our exit must not change its status. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+
+  _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = d->bus ? sd_bus_ref(d->bus) : NULL;
+  int r = 0;
+  if (bus == NULL) {
+    if (o->address) {
+      r = sd_bus_new(&bus);
+      if (r >= 0)
+        r = sd_bus_set_address(bus, o->address);
+      if (r >= 0)
+        r = sd_bus_set_bus_client(bus, 1);
+      if (r >= 0)
+        r = sd_bus_start(bus);
+    } else
+      r = d->mode == DAEMON_MODE_SYSTEM ? sd_bus_open_system(&bus) : sd_bus_open_user(&bus);
+    if (r < 0)
+      return NULL;
+  }
+  (void)sd_bus_set_method_call_timeout(bus, FAILED_START_ANSWER_USEC);
+  /* no queueing, no replacing: a running shiftd keeps its name */
+  if (sd_bus_request_name(bus, SHIFTD_BUS_NAME, 0) < 0)
+    return NULL;
+
+  gboolean system = d->mode == DAEMON_MODE_SYSTEM;
+  const char *journal = !g_getenv("INVOCATION_ID") ? "see shiftd's log"
+                        : system                     ? "see journalctl -u shiftd"
+                                                     : "see journalctl --user -u shiftd";
+  g_autofree char *text =
+    system ? g_strdup_printf("shiftd failed to start (%s; exit status %d); %s", failure_kind(start_failure.status),
+                             start_failure.status, journal)
+           : g_strdup_printf("shiftd failed to start: %s (exit status %d); %s", start_failure.reason,
+                             start_failure.status, journal);
+  FailedStartAnswer answer = { text, 0 };
+  if (sd_bus_add_filter(bus, NULL, on_call_while_failing, &answer) < 0)
+    return NULL;
+  /* The bus hands over the calls queued for the name as it grants it, so a
+   * round trip to the bus after that has them all in our queue. */
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+  (void)sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId",
+                           NULL, &reply, NULL);
+  guint64 end = shiftd_now_monotonic_usec() + FAILED_START_ANSWER_USEC;
+  while (sd_bus_process(bus, NULL) > 0 && shiftd_now_monotonic_usec() < end)
+    ;
+  (void)sd_bus_flush(bus);
+  if (answer.answered > 0)
+    log_debug("told %u waiting caller(s) that shiftd failed to start", answer.answered);
+  /* Not released: the name goes with the connection as we exit. Releasing
+   * it first makes systemd stop a Type=dbus unit as if asked to. */
+  return g_steal_pointer(&bus);
+}
+
 static int
 run_daemon(Daemon *d, const Options *o)
 {
   g_autoptr(GError) error = NULL;
   int r;
 
+  if (!check_option_values(o, &error))
+    return start_failed(EXIT_CONFIG, "bad command line: %s", error->message);
   d->config = shiftd_config_new();
   g_autofree char *conf = g_build_filename(d->config_dir, "shiftd.conf", NULL);
-  if (!shiftd_config_load(d->config, conf, &error)) {
-    log_error("bad configuration: %s", error->message);
-    return 1;
-  }
+  if (!shiftd_config_load(d->config, conf, &error))
+    return start_failed(EXIT_CONFIG, "bad configuration: %s", error->message);
   const char *url = g_getenv("SHIFTD_MODEL_URL");
-  if (url && *url)
+  if (url && *url) {
+    g_autofree char *why = NULL;
+    if (!shiftd_config_check_base_url(url, &why))
+      return start_failed(EXIT_CONFIG, "bad configuration: SHIFTD_MODEL_URL=%s: %s", url, why);
     shiftd_set_string(&d->config->model_base_url, url);
-  if (!read_api_key(d, &error)) {
-    log_error("%s", error->message);
-    return 1;
   }
+  if (!read_api_key(d, &error))
+    return start_failed(EXIT_CONFIG, "bad configuration: %s", error->message);
+  if (!check_agents_dir(d, &error))
+    return start_failed(EXIT_CONFIG, "bad configuration: %s", error->message);
   d->worker_path = find_worker();
   if (!g_file_test(d->worker_path, G_FILE_TEST_IS_EXECUTABLE))
     log_warning("worker %s is not there; runs will fail until it is", d->worker_path);
@@ -357,35 +543,40 @@ run_daemon(Daemon *d, const Options *o)
   sigprocmask(SIG_BLOCK, &mask, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  /* One daemon per store: the lock comes before anything reads the store. */
+  if (!shiftd_state_dir_prepare(d->state_dir, &error))
+    return start_failed(g_error_matches(error, SHIFTD_STORE_REFUSED, SHIFTD_STORE_REFUSED_UNSAFE) ? EXIT_STORE_REFUSED
+                                                                                                   : EXIT_FAILURE_OTHER,
+                        "refusing the state directory: %s", error->message);
+  state_lock = shiftd_state_lock_take(d->state_dir, NULL, &error);
+  if (state_lock == NULL)
+    return start_failed(error->domain == SHIFTD_STATE_LOCK_ERROR ? EXIT_STATE_BUSY : EXIT_FAILURE_OTHER, "%s",
+                        error->message);
+
   d->store = shiftd_store_open(d->state_dir, &error);
   if (d->store == NULL) {
-    log_error("cannot open the store: %s", error->message);
-    return 1;
+    if (error->domain == SHIFTD_STORE_REFUSED)
+      return start_failed(EXIT_STORE_REFUSED, "refusing the store: %s", error->message);
+    return start_failed(EXIT_FAILURE_OTHER, "cannot open the store: %s", error->message);
   }
   d->runs = g_hash_table_new(g_str_hash, g_str_equal);
   d->run_order = g_ptr_array_new_with_free_func((GDestroyNotify)run_free);
   d->rand = g_rand_new();
-  if (!load_runs(d, &error)) {
-    log_error("cannot read the store: %s", error->message);
-    return 1;
-  }
+  if (!load_runs(d, &error))
+    return start_failed(EXIT_STORE_REFUSED, "refusing the store: cannot read its runs: %s", error->message);
   agent_registry_init(d);
 
   r = sd_event_default(&d->event);
-  if (r < 0) {
-    log_error("cannot create the event loop: %s", g_strerror(-r));
-    return 1;
-  }
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot create the event loop: %s", g_strerror(-r));
   sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
   sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
   sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
   /* WATCHDOG=1 pings whenever the service manager asks for them */
   sd_event_set_watchdog(d->event, TRUE);
   r = sd_event_add_io(d->event, &d->store_source, shiftd_store_get_notify_fd(d->store), EPOLLIN, on_store_ready, d);
-  if (r < 0) {
-    log_error("cannot watch the store: %s", g_strerror(-r));
-    return 1;
-  }
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot watch the store: %s", g_strerror(-r));
   /* Durable changes carry replies and announcements: send them before reading more. */
   sd_event_source_set_priority(d->store_source, SD_EVENT_PRIORITY_IMPORTANT);
 
@@ -394,14 +585,15 @@ run_daemon(Daemon *d, const Options *o)
   shiftd_bus_errors_register();
   r = connect_bus(d, o);
   if (r < 0) {
-    log_error("cannot connect to the %s bus: %s", o->address ? o->address : d->mode == DAEMON_MODE_SYSTEM ? "system" : "session",
-              g_strerror(-r));
-    return 1;
+    start_failure.bus_unreachable = TRUE;
+    return start_failed(EXIT_FAILURE_OTHER, "cannot connect to the %s bus: %s",
+                        o->address ? o->address : d->mode == DAEMON_MODE_SYSTEM ? "system" : "session",
+                        g_strerror(-r));
   }
-  if (!choose_backend(d, o->backend ? o->backend : "auto", &error)) {
-    log_error("%s", error->message);
-    return 1;
-  }
+  /* --backend=systemd where no manager answers: the setting cannot be met here */
+  if (!choose_backend(d, o->backend ? o->backend : "auto", &error))
+    return start_failed(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? EXIT_CONFIG : EXIT_FAILURE_OTHER,
+                        "%s", error->message);
   r = caller_cache_init(d);
   if (r >= 0)
     r = manager_bus_register(d);
@@ -409,10 +601,8 @@ run_daemon(Daemon *d, const Options *o)
     r = run_bus_register(d);
   if (r >= 0)
     r = agent_bus_register(d);
-  if (r < 0) {
-    log_error("cannot publish objects: %s", g_strerror(-r));
-    return 1;
-  }
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot publish objects: %s", g_strerror(-r));
 
   agent_registry_publish(d);
   engine_recover(d);
@@ -420,20 +610,19 @@ run_daemon(Daemon *d, const Options *o)
 
   r = sd_bus_request_name(d->bus, SHIFTD_BUS_NAME, 0);
   if (r < 0) {
+    start_failure.bus_unreachable = TRUE; /* the name is someone else's: nobody waits on us */
     if (r == -EEXIST)
-      log_error("another shiftd already owns %s on this bus", SHIFTD_BUS_NAME);
-    else
-      log_error("cannot own %s: %s", SHIFTD_BUS_NAME, g_strerror(-r));
-    return 1;
+      return start_failed(EXIT_FAILURE_OTHER, "another shiftd already owns %s on this bus", SHIFTD_BUS_NAME);
+    return start_failed(EXIT_FAILURE_OTHER, "cannot own %s: %s", SHIFTD_BUS_NAME, g_strerror(-r));
   }
-  log_info("ready: %s mode, %s backend, %u run(s) on record, store %s, model %s", o->address ? (d->mode == DAEMON_MODE_SYSTEM ? "system" : "user") : d->mode == DAEMON_MODE_SYSTEM ? "system" : "user",
+  log_info("ready: %s mode, %s backend, %u run(s) on record, store %s, model %s", d->mode == DAEMON_MODE_SYSTEM ? "system" : "user",
            d->backend->name, d->run_order->len, shiftd_store_get_path(d->store), d->config->model_base_url);
   sd_notify(0, "READY=1");
 
   r = sd_event_loop(d->event);
   if (r < 0) {
     log_error("event loop failed: %s", g_strerror(-r));
-    return 1;
+    return EXIT_FAILURE_OTHER;
   }
   log_info("stopped");
   return 0;
@@ -444,10 +633,16 @@ main(int argc, char **argv)
 {
   Options o = { 0 };
   g_autoptr(GError) error = NULL;
+  /* Nothing the daemon makes is for anyone else: the store, its WAL, the
+   * lock. (The state directory is made 0711 on purpose, see store-file.h.) */
+  umask(0077);
   shiftd_log_init("shiftd");
   if (!parse_options(&argc, &argv, &o, &error)) {
-    fprintf(stderr, "shiftd: %s\n", error->message);
-    return 2;
+    /* Under a unit the command line is configuration, so EX_CONFIG too:
+     * no restart loop on a typo in ExecStart=. The bus is not known yet, so
+     * nobody waiting on activation can be told. */
+    fprintf(stderr, "shiftd: bad command line: %s\n", error->message);
+    return EXIT_CONFIG;
   }
   if (o.version) {
     printf("shiftd %s\n", PACKAGE_VERSION);
@@ -460,7 +655,11 @@ main(int argc, char **argv)
   d.mode = default_mode(&o);
   resolve_dirs(&d, &o);
   int ret = run_daemon(&d, &o);
+  sd_bus *told = ret != 0 ? answer_waiting_callers(&d, &o) : NULL;
   daemon_free(&d);
+  shiftd_state_lock_free(state_lock);
+  sd_bus_flush_close_unref(told);
+  g_free(start_failure.reason);
   g_free(o.address);
   g_free(o.backend);
   g_free(o.config_dir);

@@ -245,7 +245,7 @@ class BadConfig(ShiftdTestCase):
         d = self.new_daemon(conf={"Limits": {"ModelSlots": "lots"}})
         d.start(wait=False)
         wait_for(lambda: not d.proc.alive(), 10, "shiftd to refuse the bad config")
-        self.assertEqual(d.proc.proc.returncode, 1)
+        self.assertEqual(d.proc.proc.returncode, 78)  # EX_CONFIG
         lines = [l for l in d.log().splitlines() if l.startswith("shiftd:")]
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("shiftd.conf:", lines[0])
