@@ -412,8 +412,8 @@ daemon_free(Daemon *d)
  * daemon that cannot start takes the name for a moment, answers every call
  * already waiting for it with the reason, and exits. (On the system bus the
  * reason stays in the journal: only its kind goes to callers, who may be
- * any user.) Under Type=dbus the unit is active for that moment, then failed
- * by our exit status, which the unit does not restart on. */
+ * any user.) The units are Type=notify, so that moment is not a start: the
+ * job fails with our exit status, which the units do not restart on. */
 typedef struct {
   const char *text;
   guint answered;
@@ -501,8 +501,8 @@ answer_waiting_callers(Daemon *d, const Options *o)
   (void)sd_bus_flush(bus);
   if (answer.answered > 0)
     log_debug("told %u waiting caller(s) that shiftd failed to start", answer.answered);
-  /* Not released: the name goes with the connection as we exit. Releasing
-   * it first makes systemd stop a Type=dbus unit as if asked to. */
+  /* Not released: the name goes with the connection as we exit. (Under a
+   * Type=dbus unit, releasing it first would look like a clean stop.) */
   return g_steal_pointer(&bus);
 }
 

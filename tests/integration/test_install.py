@@ -253,7 +253,7 @@ class Install(unittest.TestCase):
     def test_units_say_what_they_should(self):
         system = parse_unit(staged(self.files["system unit"]))
         svc = system["Service"]
-        self.assertEqual(one(svc, "Type"), "dbus")
+        self.assertEqual(one(svc, "Type"), "notify")
         self.assertEqual(one(svc, "BusName"), BUS_NAME)
         self.assertEqual(one(svc, "ExecStart"), self.shiftd + " --system")
         for key, value in (("Restart", "on-failure"), ("KillMode", "mixed"), ("WatchdogSec", "30s"),
@@ -276,7 +276,7 @@ class Install(unittest.TestCase):
 
         user = parse_unit(staged(self.files["user unit"]))
         svc = user["Service"]
-        self.assertEqual(one(svc, "Type"), "dbus")
+        self.assertEqual(one(svc, "Type"), "notify")
         self.assertEqual(one(svc, "BusName"), BUS_NAME)
         self.assertEqual(one(svc, "ExecStart"), self.shiftd + " --user")
         self.assertEqual(one(svc, "WatchdogSec"), "30s")

@@ -265,6 +265,11 @@ class SystemdActivation(UnitsTestCase):
         u = self.unit()
         self.assertEqual((u["ActiveState"], u["Result"], u["ExecMainStatus"], u["NRestarts"]),
                          ("failed", "exit-code", "78", "0"), u)
+        # and a start by hand fails as such (answering callers is not a start)
+        r = self.session.systemctl("start", "shiftd.service")
+        self.assertNotEqual(r.returncode, 0, "systemctl start succeeded")
+        u = self.unit()
+        self.assertEqual((u["ActiveState"], u["ExecMainStatus"], u["NRestarts"]), ("failed", "78", "0"), u)
 
     def test_the_installed_user_unit_runs_the_daemon(self):
         """Control: with a good config the same activation starts the daemon
@@ -361,8 +366,8 @@ class SystemUnit(UnitsTestCase):
         installed, sees each caller's real uid and resolves user names."""
         sysbus = PrivateBus(self.sub("sysbus"), system_like=True)
         self.addCleanup(sysbus.stop)
-        # the name is on another bus than the manager's: systemd cannot watch it
-        self.run_system_unit("--system --address=%s --backend=embedded" % sysbus.address, extra="Type=exec\n")
+        # (Type=notify: ready is READY=1, whichever bus the name is on)
+        self.run_system_unit("--system --address=%s --backend=embedded" % sysbus.address)
         write(os.path.join(self.config_dir, "agents.d", "as-nobody.agent"),
               "[Agent]\nInstructions=check\n[Sandbox]\nUser=nobody\n[Decisions]\nAnswerBy=@nogroup root\n")
         self.start_unit()
