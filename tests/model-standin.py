@@ -316,7 +316,15 @@ class Handler(BaseHTTPRequestHandler):
                                  "model": body.get("model") or MODEL_NAME})
             return
 
+        if malformed == "deep":
+            depth = 60000
+            self.send_bytes(200, b'{"choices":[{"message":{"role":"assistant","content":"x","tool_calls":' +
+                            b"[" * depth + b"]" * depth + b'}}]}')
+            return
+
         content = spec.get("reply")
+        if spec.get("reply_bytes"):
+            content = "x" * int(spec["reply_bytes"])
         if spec.get("echo_last_tool_result"):
             tools = [m for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
             content = message_text(tools[-1]) if tools else ""

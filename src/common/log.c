@@ -36,9 +36,16 @@ shiftd_log_init(const char *ident)
 {
   g_free(log_ident);
   log_ident = g_strdup(ident);
-  log_journal = stderr_is_journal();
+  /* a worker whose stderr the daemon reads is told where the daemon logs */
+  log_journal = stderr_is_journal() || g_strcmp0(g_getenv("SHIFTD_LOG_JOURNAL"), "1") == 0;
   if (g_getenv("SHIFTD_DEBUG"))
     log_debug_enabled = TRUE;
+}
+
+gboolean
+shiftd_log_is_journal(void)
+{
+  return log_journal;
 }
 
 void

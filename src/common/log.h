@@ -9,6 +9,8 @@ void shiftd_log_init(const char *ident);
 /* Any text equal to a registered secret is replaced by "***" before it is written. */
 void shiftd_log_add_secret(const char *secret);
 void shiftd_log_set_debug(gboolean debug);
+/* Logging goes to the journal natively (stderr is a journal stream). */
+gboolean shiftd_log_is_journal(void);
 
 void shiftd_log_full(int priority, const char *run, const char *agent, const char *fmt, ...)
   G_GNUC_PRINTF(4, 5);

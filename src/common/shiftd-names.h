@@ -35,3 +35,12 @@
 
 /* Largest task accepted by StartRun. */
 #define SHIFTD_MAX_TASK_BYTES (256 * 1024)
+
+/* DESIGN.md, "hostile input is bounded": Result, Summary and Error on the bus
+ * (longer text is cut, with a note saying so); a question and its choices. */
+#define SHIFTD_TEXT_MAX_BYTES (64 * 1024)
+/* Text cut to fit SHIFTD_TEXT_MAX_BYTES with its "…" (3 bytes) appended. */
+#define SHIFTD_TEXT_CUT_BYTES (SHIFTD_TEXT_MAX_BYTES - 3)
+#define SHIFTD_QUESTION_MAX_BYTES 4096
+#define SHIFTD_CHOICES_MAX 32
+#define SHIFTD_CHOICE_MAX_BYTES 256

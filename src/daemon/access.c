@@ -30,6 +30,7 @@ action_id(AccessAction action)
   case ACCESS_ANSWER: return "org.shiftd.Shift1.answer";
   case ACCESS_CANCEL: return "org.shiftd.Shift1.cancel-foreign";
   case ACCESS_MANAGE: return "org.shiftd.Shift1.manage-agents";
+  case ACCESS_START: return "org.shiftd.Shift1.start-agent";
   }
   return "";
 }
@@ -42,21 +43,22 @@ action_verb(AccessAction action)
   case ACCESS_ANSWER: return "answer";
   case ACCESS_CANCEL: return "cancel";
   case ACCESS_MANAGE: return "manage agents";
+  case ACCESS_START: return "start runs of agent";
   }
   return "";
 }
 
-/* AnswerBy=alice @wheel: by user name (or number), or by group. */
+/* AnswerBy=/StartBy=: user names (or numbers) and @groups. */
 static gboolean
-answer_by_allows(Agent *agent, uid_t uid)
+principals_allow(char **principals, uid_t uid)
 {
-  if (agent == NULL || agent->config->answer_by == NULL || agent->config->answer_by[0] == NULL)
+  if (principals == NULL || principals[0] == NULL)
     return FALSE;
   struct passwd pwbuf, *pw = NULL;
   char buf[4096];
   if (getpwuid_r(uid, &pwbuf, buf, sizeof buf, &pw) != 0)
     pw = NULL;
-  for (char **entry = agent->config->answer_by; *entry; entry++) {
+  for (char **entry = principals; *entry; entry++) {
     if ((*entry)[0] != '@') {
       guint64 n;
       if ((pw && g_str_equal(*entry, pw->pw_name)) ||
@@ -83,17 +85,41 @@ answer_by_allows(Agent *agent, uid_t uid)
   return FALSE;
 }
 
+/* Starting: the default agent is everyone's (it works as its caller); a
+ * standing agent's runs are for its owner (User=) and StartBy=. */
+static gboolean
+start_allowed(Agent *agent, uid_t uid)
+{
+  if (agent == NULL)
+    return FALSE;
+  if (g_str_equal(agent->name, "default"))
+    return TRUE;
+  if (agent->user && agent->user->uid == uid)
+    return TRUE;
+  return principals_allow(agent->config->start_by, uid);
+}
+
 gboolean
-access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, AccessAction action)
+access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, Agent *agent, AccessAction action)
 {
   if (uid == 0 || uid == geteuid())
     return TRUE;
-  if (run == NULL || action == ACCESS_MANAGE)
+  switch (action) {
+  case ACCESS_MANAGE:
     return FALSE;
-  if (uid == run->published->owner)
-    return action != ACCESS_MANAGE;
-  if (action == ACCESS_ANSWER || action == ACCESS_READ)
-    return answer_by_allows(daemon_find_agent(d, run->published->agent), uid);
+  case ACCESS_START:
+    return start_allowed(agent, uid);
+  case ACCESS_CANCEL:
+    return run != NULL && uid == run->published->owner;
+  case ACCESS_ANSWER:
+  case ACCESS_READ:
+    if (run == NULL)
+      return FALSE;
+    if (uid == run->published->owner)
+      return TRUE;
+    Agent *a = daemon_find_agent(d, run->published->agent);
+    return a != NULL && principals_allow(a->config->answer_by, uid);
+  }
   return FALSE;
 }
 
@@ -109,7 +135,7 @@ access_may_read_now(Daemon *d, sd_bus_message *m, Run *run)
   uid_t uid;
   if (m == NULL || caller_get_uid(m, &uid) < 0)
     return FALSE;
-  return access_allowed_without_polkit(d, uid, run, ACCESS_READ) ||
+  return access_allowed_without_polkit(d, uid, run, NULL, ACCESS_READ) ||
          access_has_read_grant(sd_bus_message_get_sender(m));
 }
 
@@ -130,22 +156,47 @@ typedef struct {
   Daemon *daemon;
   sd_bus_message *m;
   Run *run;
+  Agent *agent;
   AccessAction action;
   uid_t uid;
   AccessDone done;
   gpointer user_data;
 } PolkitCall;
 
+/* " run NAME", " NAME" (an agent) or "" */
+static char *
+subject(PolkitCall *pc)
+{
+  if (pc->run)
+    return g_strdup_printf(" run %s", pc->run->published->name);
+  if (pc->agent && pc->action == ACCESS_START)
+    return g_strdup_printf(" %s", pc->agent->name);
+  return g_strdup("");
+}
+
+static const char *
+who_may(AccessAction action)
+{
+  switch (action) {
+  case ACCESS_START: return "the agent's owner, its StartBy= and root";
+  case ACCESS_MANAGE: return "root and shiftd's own user";
+  case ACCESS_ANSWER:
+  case ACCESS_READ: return "the run's owner, its agent's AnswerBy= and root";
+  case ACCESS_CANCEL: return "the run's owner and root";
+  }
+  return "root";
+}
+
 static void
 deny(PolkitCall *pc, const char *why)
 {
   _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-  const char *what = pc->run ? pc->run->published->name : "";
-  log_run(LOG_NOTICE, pc->run ? what : NULL, pc->run ? pc->run->published->agent : NULL,
-          "uid %u may not %s%s%s (%s)", (unsigned)pc->uid, action_verb(pc->action), pc->run ? " run " : "", what,
-          why);
-  sd_bus_error_setf(&error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s%s%s: %s", (unsigned)pc->uid,
-                    action_verb(pc->action), pc->run ? " run " : "", what, why);
+  g_autofree char *what = subject(pc);
+  const char *run = pc->run ? pc->run->published->name : NULL;
+  const char *agent = pc->run ? pc->run->published->agent : pc->agent ? pc->agent->name : NULL;
+  log_run(LOG_NOTICE, run, agent, "uid %u may not %s%s (%s)", (unsigned)pc->uid, action_verb(pc->action), what, why);
+  sd_bus_error_setf(&error, SHIFTD_ERROR_ACCESS_DENIED, "uid %u may not %s%s: %s", (unsigned)pc->uid,
+                    action_verb(pc->action), what, why);
   pc->done(pc->m, FALSE, &error, pc->user_data);
 }
 
@@ -163,18 +214,21 @@ on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   const sd_bus_error *e = sd_bus_message_get_error(reply);
   int authorized = 0, challenge = 0;
   if (e) {
-    if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-      deny(pc, "polkit is not running, so only the run's owner and root may");
-    else
+    if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+      g_autofree char *why = g_strdup_printf("polkit is not running, so only %s may", who_may(pc->action));
+      deny(pc, why);
+    } else {
       deny(pc, e->message ? e->message : e->name);
+    }
   } else if (sd_bus_message_enter_container(reply, 'r', "bba{ss}") < 0 ||
              sd_bus_message_read(reply, "bb", &authorized, &challenge) < 0) {
     deny(pc, "polkit gave an answer that cannot be read");
   } else if (!authorized) {
     deny(pc, challenge ? "polkit wants an authentication first" : "polkit says no");
   } else {
-    log_run(LOG_INFO, pc->run ? pc->run->published->name : NULL, pc->run ? pc->run->published->agent : NULL,
-            "polkit lets uid %u %s", (unsigned)pc->uid, action_id(pc->action));
+    log_run(LOG_INFO, pc->run ? pc->run->published->name : NULL,
+            pc->run ? pc->run->published->agent : pc->agent ? pc->agent->name : NULL, "polkit lets uid %u %s",
+            (unsigned)pc->uid, action_id(pc->action));
     if (pc->action == ACCESS_READ) {
       if (read_grants == NULL)
         read_grants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -186,8 +240,30 @@ on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   return 0;
 }
 
+/* CheckAuthorization(subject, action, details, flags, cancellation id); the
+ * details name the run or agent, for polkit rules to look at. */
+static int
+append_polkit_query(sd_bus_message *call, PolkitCall *pc, gboolean interactive)
+{
+  int r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s",
+                                sd_bus_message_get_sender(pc->m), action_id(pc->action));
+  if (r < 0)
+    return r;
+  if (pc->run)
+    r = sd_bus_message_append(call, "a{ss}", 2, "run", pc->run->published->name, "agent",
+                              pc->run->published->agent);
+  else if (pc->agent)
+    r = sd_bus_message_append(call, "a{ss}", 1, "agent", pc->agent->name);
+  else
+    r = sd_bus_message_append(call, "a{ss}", 0);
+  if (r < 0)
+    return r;
+  return sd_bus_message_append(call, "us", interactive ? 1u : 0u, "");
+}
+
 void
-access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, AccessDone done, gpointer user_data)
+access_check(Daemon *d, sd_bus_message *m, Run *run, Agent *agent, AccessAction action, AccessDone done,
+             gpointer user_data)
 {
   uid_t uid;
   int r = caller_get_uid(m, &uid);
@@ -197,7 +273,7 @@ access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, Access
     done(m, FALSE, &error, user_data);
     return;
   }
-  if (access_allowed_without_polkit(d, uid, run, action) ||
+  if (access_allowed_without_polkit(d, uid, run, agent, action) ||
       (action == ACCESS_READ && access_has_read_grant(sd_bus_message_get_sender(m)))) {
     done(m, TRUE, NULL, user_data);
     return;
@@ -207,6 +283,7 @@ access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, Access
   pc->daemon = d;
   pc->m = sd_bus_message_ref(m);
   pc->run = run;
+  pc->agent = agent;
   pc->action = action;
   pc->uid = uid;
   pc->done = done;
@@ -216,8 +293,7 @@ access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, Access
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
   r = sd_bus_message_new_method_call(d->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
   if (r >= 0)
-    r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s",
-                              sd_bus_message_get_sender(m), action_id(action), 0, interactive ? 1u : 0u, "");
+    r = append_polkit_query(call, pc, interactive);
   if (r >= 0)
     r = sd_bus_call_async(d->bus, NULL, call, on_polkit_reply, pc,
                           interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC);

@@ -1,7 +1,8 @@
 /* Who may do what. The owner of a run, root, and (for answers) the users and
- * groups its agent's AnswerBy= names are allowed at once; anyone else only if
- * polkit, asked asynchronously, grants the action. Without polkit on the bus,
- * only the owner and root. */
+ * groups its agent's AnswerBy= names are allowed at once, as are (for starting
+ * a standing agent's runs) its User= and StartBy=; anyone else only if polkit,
+ * asked asynchronously, grants the action. Without polkit on the bus, only
+ * those. */
 #pragma once
 
 #include <systemd/sd-bus.h>
@@ -14,20 +15,23 @@ typedef enum {
   ACCESS_ANSWER,  /* org.shiftd.Shift1.answer */
   ACCESS_CANCEL,  /* org.shiftd.Shift1.cancel-foreign */
   ACCESS_MANAGE,  /* org.shiftd.Shift1.manage-agents */
+  ACCESS_START,   /* org.shiftd.Shift1.start-agent: runs of a standing agent */
 } AccessAction;
 
 /* allowed: go on; else error holds the reason (AccessDenied or what failed). */
 typedef void (*AccessDone)(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data);
 
-/* Decides for the sender of m about run (NULL for agent management). done may
- * run before this returns (no polkit needed) or later. */
-void access_check(Daemon *d, sd_bus_message *m, Run *run, AccessAction action, AccessDone done, gpointer user_data);
+/* Decides for the sender of m about run (for READ, ANSWER, CANCEL) or agent
+ * (for START); both NULL for agent management. done may run before this
+ * returns (no polkit needed) or later. */
+void access_check(Daemon *d, sd_bus_message *m, Run *run, Agent *agent, AccessAction action, AccessDone done,
+                  gpointer user_data);
 
 /* Without asking anyone: may uid read the run (owner, root, AnswerBy, or a
  * read-foreign grant polkit gave this sender earlier)? For property getters. */
 gboolean access_may_read_now(Daemon *d, sd_bus_message *m, Run *run);
 /* The same for the sync part of any action. */
-gboolean access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, AccessAction action);
+gboolean access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, Agent *agent, AccessAction action);
 /* A read-foreign grant remembered for this sender. */
 gboolean access_has_read_grant(const char *sender);
 

@@ -80,12 +80,12 @@ trigger_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, 
     sd_bus_reply_method_error(m, &e);
 }
 
-/* Triggering, enabling and reloading agents is agent management: root, the
- * daemon's own user, or whom polkit allows org.shiftd.Shift1.manage-agents. */
+/* Triggering is starting a run: the agent's owner, StartBy=, root, or whom
+ * polkit allows org.shiftd.Shift1.start-agent. */
 int
 agent_bus_trigger(Agent *a, sd_bus_message *m, sd_bus_error *error)
 {
-  access_check(a->daemon, m, NULL, ACCESS_MANAGE, trigger_allowed, a);
+  access_check(a->daemon, m, NULL, a, ACCESS_START, trigger_allowed, a);
   return 1;
 }
 
@@ -143,7 +143,9 @@ method_set_enabled(sd_bus_message *m, void *userdata, sd_bus_error *error)
   int r = sd_bus_message_read(m, "b", &enabled);
   if (r < 0)
     return r;
-  access_check(a->daemon, m, NULL, ACCESS_MANAGE, set_enabled_allowed, a);
+  /* enabling and disabling is agent management: root, the daemon's own user,
+   * or whom polkit allows org.shiftd.Shift1.manage-agents */
+  access_check(a->daemon, m, NULL, NULL, ACCESS_MANAGE, set_enabled_allowed, a);
   return 1;
 }
 

@@ -20,6 +20,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Schedule", "QuietHours" },
   { "Schedule", "ReviewEvery" },
   { "Schedule", "WakeIf" },
+  { "Schedule", "StartBy" },
   { "Sandbox", "User" },
   { "Sandbox", "MemoryMax" },
   { "Sandbox", "CPUQuota" },
@@ -55,6 +56,7 @@ agent_config_free(AgentConfig *c)
   g_strfreev(c->read_write_paths);
   g_free(c->decision_default);
   g_strfreev(c->answer_by);
+  g_strfreev(c->start_by);
   g_free(c);
 }
 
@@ -91,6 +93,28 @@ split_words(const char *value)
     if (**p)
       g_strv_builder_add(b, *p);
   return g_strv_builder_end(b);
+}
+
+/* AnswerBy=/StartBy=: user names, uids and @groups. */
+static gboolean
+parse_principals(ShiftdIniFile *ini, const char *group, const char *key, char ***out, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, group, key);
+  if (e == NULL)
+    return TRUE;
+  g_auto(GStrv) words = split_words(e->value);
+  for (char **w = words; *w; w++) {
+    const char *name = (*w)[0] == '@' ? *w + 1 : *w;
+    guint64 n;
+    gboolean uid = (*w)[0] != '@' && g_ascii_string_to_unsigned(name, 10, 0, G_MAXUINT32 - 1, &n, NULL);
+    if (!uid && !user_name_is_valid(name)) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is neither a user name, a uid nor an @group", *w);
+      return FALSE;
+    }
+  }
+  g_strfreev(*out);
+  *out = g_steal_pointer(&words);
+  return TRUE;
 }
 
 static gboolean
@@ -295,6 +319,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->tools = g_new0(char *, 1);
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
+  c->start_by = g_new0(char *, 1);
 
   if (!shiftd_ini_get_string(ini, "Agent", "Description", &c->description, error) ||
       !parse_instructions(ini, c, error) ||
@@ -318,10 +343,9 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
     return NULL;
 
   const ShiftdIniEntry *e;
-  if ((e = shiftd_ini_file_lookup(ini, "Decisions", "AnswerBy"))) {
-    g_strfreev(c->answer_by);
-    c->answer_by = split_words(e->value);
-  }
+  if (!parse_principals(ini, "Decisions", "AnswerBy", &c->answer_by, error) ||
+      !parse_principals(ini, "Schedule", "StartBy", &c->start_by, error))
+    return NULL;
   if (c->on_calendar && c->on_calendar[0] == '\0')
     g_clear_pointer(&c->on_calendar, g_free);
   if (c->wake_if && c->wake_if[0] == '\0')

@@ -27,6 +27,7 @@ typedef struct {
   QuietHours quiet_hours;
   guint64 review_every;   /* 0: no review beat */
   char *wake_if;          /* NULL: always work */
+  char **start_by;        /* user names, uids and @groups who may start its runs */
   /* [Sandbox] */
   char *user;
   guint64 memory_max;     /* bytes; 0: unset */

@@ -2,12 +2,20 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent-schedule.h"
 #include "agent.h"
-#include "run.h"
 #include "log.h"
+#include "run-as.h"
+#include "run.h"
 #include "shiftd-names.h"
+
+static GHashTable *
+new_users_table(void)
+{
+  return g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)run_as_free);
+}
 
 static char *
 agents_dir(Daemon *d)
@@ -15,9 +23,35 @@ agents_dir(Daemon *d)
   return g_build_filename(d->config_dir, "agents.d", NULL);
 }
 
-/* name -> AgentConfig* for every good file; one line per bad one in problems. */
+/* User=: resolved now (NSS) rather than whenever a run starts. A daemon that
+ * is not root cannot switch users, so there it means nothing. */
+static gboolean
+resolve_user(Daemon *d, AgentConfig *config, GHashTable *users, GError **error)
+{
+  if (config->user == NULL)
+    return TRUE;
+  if (geteuid() != 0) {
+    log_run(LOG_WARNING, NULL, config->name, "User=%s has no effect: shiftd is not running as root", config->user);
+    return TRUE;
+  }
+  RunAs *user = run_as_lookup_user(config->user, error);
+  if (user == NULL) {
+    g_prefix_error(error, "%s: ", config->path);
+    return FALSE;
+  }
+  if (user->uid == 0)
+    log_run(LOG_WARNING, NULL, config->name, "runs its workers and tools as root (User=%s)", config->user);
+  if (g_str_equal(config->name, "default"))
+    log_run(LOG_NOTICE, NULL, config->name, "User=%s applies to root's runs only; everyone else's run as themselves",
+            config->user);
+  g_hash_table_insert(users, config->name, user);
+  return TRUE;
+}
+
+/* name -> AgentConfig* for every good file (and in users, name -> RunAs* for
+ * those with User=); one line per bad one in problems. */
 static GHashTable *
-read_agents_dir(Daemon *d, GPtrArray *problems, GHashTable *refused)
+read_agents_dir(Daemon *d, GPtrArray *problems, GHashTable *refused, GHashTable *users)
 {
   GHashTable *configs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)agent_config_free);
   g_autofree char *dir = agents_dir(d);
@@ -35,6 +69,8 @@ read_agents_dir(Daemon *d, GPtrArray *problems, GHashTable *refused)
     g_autofree char *path = g_build_filename(dir, entry, NULL);
     g_autoptr(GError) local = NULL;
     AgentConfig *config = agent_config_load(path, &local);
+    if (config != NULL && !resolve_user(d, config, users, &local))
+      g_clear_pointer(&config, agent_config_free);
     if (config == NULL) {
       g_ptr_array_add(problems, g_strdup(local->message));
       g_hash_table_add(refused, g_strndup(entry, strlen(entry) - strlen(AGENT_FILE_SUFFIX)));
@@ -92,7 +128,8 @@ agent_registry_init(Daemon *d)
 
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GHashTable) refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) configs = read_agents_dir(d, problems, refused);
+  g_autoptr(GHashTable) users = new_users_table();
+  g_autoptr(GHashTable) configs = read_agents_dir(d, problems, refused, users);
   for (guint i = 0; i < problems->len; i++)
     log_warning("refused: %s", (char *)g_ptr_array_index(problems, i));
 
@@ -102,7 +139,9 @@ agent_registry_init(Daemon *d)
   while (g_hash_table_iter_next(&it, NULL, &value)) {
     AgentConfig *config = value;
     g_hash_table_iter_steal(&it);
-    Agent *a = agent_new(d, config, g_hash_table_lookup(saved_by_name, config->name));
+    RunAs *user = g_hash_table_lookup(users, config->name);
+    g_hash_table_steal(users, config->name);
+    Agent *a = agent_new(d, config, user, g_hash_table_lookup(saved_by_name, config->name));
     g_hash_table_insert(d->agents, a->name, a);
   }
   if (!g_hash_table_contains(d->agents, "default")) {
@@ -146,6 +185,7 @@ agent_registry_free(Daemon *d)
     g_clear_pointer(&d->agents, g_hash_table_unref);
   }
   g_clear_pointer(&d->retired_agents, g_ptr_array_unref);
+  g_clear_pointer(&d->dynamic_uids, g_hash_table_unref);
 }
 
 static int
@@ -174,7 +214,8 @@ agent_registry_reload(Daemon *d)
 {
   GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GHashTable) refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) configs = read_agents_dir(d, problems, refused);
+  g_autoptr(GHashTable) users = new_users_table();
+  g_autoptr(GHashTable) configs = read_agents_dir(d, problems, refused, users);
 
   /* Gone files: their agents go (their runs stay). A file that now fails keeps
    * its last good version live. */
@@ -186,7 +227,7 @@ agent_registry_reload(Daemon *d)
     if (g_str_equal(a->name, "default")) {
       if (a->config->path == NULL)
         continue; /* the built-in one */
-      agent_update_config(a, agent_default_config());
+      agent_update_config(a, agent_default_config(), NULL);
       agent_schedule_arm(a);
       agent_state_changed(a, "Description", "Schedule", "BaseInterval", "CurrentInterval", "MaxInterval",
                           "IdleStreak", "NextWakeAt", "Timer", NULL);
@@ -202,16 +243,18 @@ agent_registry_reload(Daemon *d)
   while (g_hash_table_iter_next(&it, NULL, &value)) {
     AgentConfig *config = value;
     g_hash_table_iter_steal(&it);
+    RunAs *user = g_hash_table_lookup(users, config->name);
+    g_hash_table_steal(users, config->name);
     Agent *a = daemon_find_agent(d, config->name);
     if (a) {
-      gboolean rearm = agent_update_config(a, config);
+      gboolean rearm = agent_update_config(a, config, user);
       if (rearm)
         agent_schedule_arm(a);
       agent_state_changed(a, "Description", "Schedule", "BaseInterval", "CurrentInterval", "MaxInterval",
                           "IdleStreak", "NextWakeAt", "Timer", NULL);
       continue;
     }
-    a = agent_new(d, config, NULL);
+    a = agent_new(d, config, user, NULL);
     g_hash_table_insert(d->agents, a->name, a);
     log_run(LOG_INFO, NULL, a->name, "agent added");
     publish(a);

@@ -163,8 +163,9 @@ after_this_wake(Agent *a, guint64 now)
 #define REVIEW_RUNS_MAX 20
 #define REVIEW_RESULT_MAX 600
 
-/* The review's task: the recent runs' results and the notes so far; its
- * result becomes the new notes. */
+/* The review's task: the recent runs' results. The worker adds the notes so
+ * far (they are the agent's, in its own directory, for its own user to read)
+ * and its result becomes the new notes. */
 static char *
 review_task(Agent *a)
 {
@@ -175,13 +176,6 @@ review_task(Agent *a)
                          "consolidate it into the agent's notes: what matters, what is still open, what to watch "
                          "next time. Call finish with the complete new notes: they replace the old ones.\n\n",
                          a->name);
-  g_autofree char *notes_path = agent_notes_path(a);
-  g_autofree char *notes = NULL;
-  if (!g_file_get_contents(notes_path, &notes, NULL, NULL) || notes[0] == '\0')
-    g_string_append(task, "Notes so far: (none yet)\n\n");
-  else
-    g_string_append_printf(task, "Notes so far:\n%s\n\n", notes);
-
   g_autoptr(GPtrArray) recent = g_ptr_array_new();
   for (guint i = d->run_order->len; i > 0 && recent->len < REVIEW_RUNS_MAX; i--) {
     Run *run = g_ptr_array_index(d->run_order, i - 1);
@@ -219,20 +213,6 @@ start_review(Agent *a, guint64 now)
   a->state->next_wake = 0;
   agent_state_changed(a, "NextWakeAt", NULL);
   agent_schedule_arm(a);
-}
-
-/* A review's result is the agent's new notes. */
-static void
-review_finished(Agent *a, Run *run)
-{
-  if (!g_str_equal(run->published->state, SHIFTD_STATE_DONE))
-    return;
-  g_autofree char *path = agent_notes_path(a);
-  g_autoptr(GError) error = NULL;
-  if (!g_file_set_contents_full(path, run->published->result, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0640, &error))
-    log_run(LOG_WARNING, run->published->name, a->name, "cannot write the notes: %s", error->message);
-  else
-    log_run(LOG_INFO, run->published->name, a->name, "notes replaced by the review");
 }
 
 void
@@ -297,10 +277,8 @@ agent_schedule_run_finished(Run *run)
   const char *state = run->published->state;
   if (a == NULL || !agent_has_schedule(a))
     return;
-  if (g_str_equal(run->published->trigger, "review")) {
-    review_finished(a, run);
-    return;
-  }
+  if (g_str_equal(run->published->trigger, "review"))
+    return; /* the worker wrote its result into the notes */
   ShiftdAgentState *s = a->state;
   guint64 base = a->config->every;
   if (g_str_equal(state, SHIFTD_STATE_IDLE)) {

@@ -1,7 +1,6 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include "json-util.h"
@@ -11,14 +10,12 @@
 #include "shiftd-names.h"
 #include "time-span.h"
 
-#define SHELL_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
-#define TOOL_OUTPUT_CAP 65536
-
 Agent *
-agent_new(Daemon *d, AgentConfig *config, const ShiftdAgentState *saved)
+agent_new(Daemon *d, AgentConfig *config, RunAs *user, const ShiftdAgentState *saved)
 {
   Agent *a = g_new0(Agent, 1);
   a->daemon = d;
+  a->user = user;
   a->name = g_strdup(config->name);
   a->path = shiftd_object_path(SHIFTD_AGENT_PATH_PREFIX, a->name);
   a->config = config;
@@ -49,13 +46,14 @@ agent_default_config(void)
   c->tools = g_new0(char *, 1);
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
+  c->start_by = g_new0(char *, 1);
   return c;
 }
 
 Agent *
 agent_new_default(Daemon *d)
 {
-  return agent_new(d, agent_default_config(), NULL);
+  return agent_new(d, agent_default_config(), NULL, NULL);
 }
 
 void
@@ -67,6 +65,7 @@ agent_free(Agent *a)
   g_free(a->name);
   g_free(a->path);
   agent_config_free(a->config);
+  run_as_free(a->user);
   g_free(a->schedule);
   shiftd_agent_state_free(a->state);
   g_free(a->timer_unit);
@@ -74,8 +73,10 @@ agent_free(Agent *a)
 }
 
 gboolean
-agent_update_config(Agent *a, AgentConfig *config)
+agent_update_config(Agent *a, AgentConfig *config, RunAs *user)
 {
+  run_as_free(a->user);
+  a->user = user;
   AgentConfig *old = a->config;
   gboolean schedule_changed = old->every != config->every || old->max_interval != config->max_interval ||
                               g_strcmp0(old->on_calendar, config->on_calendar) != 0 ||
@@ -113,54 +114,6 @@ daemon_find_agent_by_path(Daemon *d, const char *path)
   return a;
 }
 
-static gboolean
-has_tool(Agent *a, const char *tool)
-{
-  return g_strv_contains((const char *const *)a->config->tools, tool);
-}
-
-/* A directory of the agent's own under the state dir, made on first use. */
-static char *
-agent_dir(Agent *a, const char *kind)
-{
-  char *dir = g_build_filename(a->daemon->state_dir, kind, a->name, NULL);
-  if (g_mkdir_with_parents(dir, 0750) < 0)
-    log_run(LOG_WARNING, NULL, a->name, "cannot create %s: %s", dir, g_strerror(errno));
-  return dir;
-}
-
-char *
-agent_notes_path(Agent *a)
-{
-  g_autofree char *dir = agent_dir(a, "notes");
-  return g_build_filename(dir, "notes.md", NULL);
-}
-
-void
-agent_fill_worker_settings(Agent *a, Run *run, JsonObject *settings)
-{
-  json_object_set_string_member(settings, "instructions", a->config->instructions);
-  JsonArray *tools = json_array_new();
-  for (char **t = a->config->tools; *t; t++)
-    json_array_add_string_element(tools, *t);
-  json_object_set_array_member(settings, "tools", tools);
-  json_object_set_int_member(settings, "max_steps", run->pending->max_steps);
-  json_object_set_int_member(settings, "shell_timeout_usec", SHELL_TIMEOUT_USEC);
-  json_object_set_int_member(settings, "output_cap", TOOL_OUTPUT_CAP);
-  json_object_set_boolean_member(settings, "private_network", a->config->private_network);
-  /* a review looks back at the work done; it does not ask whether there is any */
-  gboolean review = g_str_equal(run->pending->trigger, "review");
-  json_object_set_string_member(settings, "wake_if", a->config->wake_if && !review ? a->config->wake_if : "");
-
-  g_autofree char *workspace = NULL;
-  if (has_tool(a, "shell") || has_tool(a, "read_file") || has_tool(a, "write_file"))
-    workspace = agent_dir(a, "workspace");
-  json_object_set_string_member(settings, "workspace", workspace ? workspace : "");
-
-  g_autofree char *notes = has_tool(a, "notes") ? agent_notes_path(a) : NULL;
-  json_object_set_string_member(settings, "notes_path", notes ? notes : "");
-}
-
 const char *
 agent_timer_unit(Agent *agent)
 {
@@ -172,12 +125,7 @@ agent_run_owner(Agent *a)
 {
   if (a->daemon->mode != DAEMON_MODE_SYSTEM)
     return (guint32)geteuid();
-  if (a->config->user) {
-    struct passwd *pw = getpwnam(a->config->user);
-    if (pw)
-      return (guint32)pw->pw_uid;
-  }
-  return 0;
+  return a->user ? (guint32)a->user->uid : 0;
 }
 
 gboolean

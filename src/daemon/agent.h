@@ -6,6 +6,7 @@
 
 #include "agent-file.h"
 #include "daemon.h"
+#include "run-as.h"
 #include "run-row.h"
 
 struct Agent {
@@ -13,6 +14,7 @@ struct Agent {
   char *name;
   char *path;
   AgentConfig *config;  /* never NULL: the built-in default has one too */
+  RunAs *user;          /* its User=, resolved when the file loaded; NULL when none (or not root) */
   char *schedule;       /* Schedule property: "every 15min", an OnCalendar spec, "" */
   ShiftdAgentState *state;
   gboolean published;   /* its object is on the bus */
@@ -23,26 +25,23 @@ struct Agent {
   guint64 timer_next;           /* when the timer fires next */
 };
 
-Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, const ShiftdAgentState *saved);
+Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */,
+                 const ShiftdAgentState *saved);
 Agent *agent_new_default(Daemon *d);
 /* The built-in default agent: no file, no schedule, the built-in tools only. */
 AgentConfig *agent_default_config(void);
 void agent_free(Agent *agent);
 /* Takes a reloaded file; TRUE when anything that affects the schedule changed. */
-gboolean agent_update_config(Agent *agent, AgentConfig *config /* owned */);
+gboolean agent_update_config(Agent *agent, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */);
 
 Agent *daemon_find_agent(Daemon *d, const char *name);
 Agent *daemon_find_agent_by_path(Daemon *d, const char *path);
 
-/* The agent's memory across runs: what the notes tool reads and writes, and
- * what a review replaces (made on first use). */
-char *agent_notes_path(Agent *agent);
-/* The "settings" member of a worker's hello. */
-void agent_fill_worker_settings(Agent *agent, Run *run, JsonObject *settings);
 
 /* The transient timer unit arming its wakes ("" in the embedded backend). */
 const char *agent_timer_unit(Agent *agent);
-/* Who owns the agent's runs: its User= in system mode, else the daemon's user. */
+/* Who owns the agent's scheduled runs: its User= in system mode (root when
+ * none), else the daemon's user. */
 guint32 agent_run_owner(Agent *agent);
 gboolean agent_has_schedule(Agent *agent);
 /* The run of this agent that is queued, running or waiting, if any. */

@@ -1,58 +1,115 @@
-/* The embedded backend: fork/exec (posix_spawn) of shiftd-worker in its own
- * process group, watched with an sd-event child source. */
+/* The embedded backend: each worker a child of ours, in its own process group,
+ * watched with an sd-event child source. It starts as the run's user with no
+ * new privileges, inside bubblewrap with the view a worker unit would have
+ * (bwrap-args.c) and the unit's syscall filter (syscall-filter.c). Without a
+ * working bubblewrap the worker still drops to its user, and refuses the
+ * tools that run commands, saying why. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent-schedule.h"
 #include "agent.h"
 #include "backend.h"
+#include "bwrap-args.h"
 #include "log.h"
+#include "process-spawn.h"
 #include "run.h"
+#include "stderr-tail.h"
+#include "syscall-filter.h"
 #include "worker.h"
 
 #define KILL_AFTER_USEC (1500 * 1000)
+#define PROBE_TIMEOUT_MS 10000
+#define NOBODY 65534
 
-extern char **environ;
+typedef struct {
+  Backend base;
+  char *bwrap; /* NULL: cannot confine (confine_error says why) */
+  char *confine_error;
+  int seccomp_fd;
+  GHashTable *stderr_tails; /* Worker* -> StderrTail* */
+} EmbeddedBackend;
 
 static const char *const passed_env[] = {
-  "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+  "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
   "SHIFTD_DEBUG", "JOURNAL_STREAM", "http_proxy", "https_proxy", "no_proxy",
   "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", NULL,
 };
+/* The daemon's own user's: another user's worker has no business with them. */
+static const char *const own_user_env[] = { "HOME", "USER", "LOGNAME", "TMPDIR", NULL };
+
+static void
+add_env(GStrvBuilder *b, const char *name, const char *value)
+{
+  g_autofree char *entry = g_strdup_printf("%s=%s", name, value);
+  g_strv_builder_add(b, entry);
+}
 
 /* Only what a worker needs: never the daemon's whole environment. */
 static char **
-worker_environment(Run *run)
+worker_environment(Run *run, const LaunchSpec *spec)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-  for (const char *const *name = passed_env; *name; name++) {
-    const char *v = g_getenv(*name);
-    if (v) {
-      g_autofree char *entry = g_strdup_printf("%s=%s", *name, v);
-      g_strv_builder_add(b, entry);
-    }
+  for (const char *const *name = passed_env; *name; name++)
+    if (g_getenv(*name))
+      add_env(b, *name, g_getenv(*name));
+  if (spec->run_as->kind == RUN_AS_DAEMON) {
+    for (const char *const *name = own_user_env; *name; name++)
+      if (g_getenv(*name))
+        add_env(b, *name, g_getenv(*name));
+  } else {
+    add_env(b, "HOME", spec->workspace ? spec->workspace : "/");
+    add_env(b, "USER", spec->run_as->user ? spec->run_as->user : "");
+    add_env(b, "LOGNAME", spec->run_as->user ? spec->run_as->user : "");
   }
-  g_autofree char *run_entry = g_strdup_printf("SHIFTD_RUN=%s", run->pending->name);
-  g_strv_builder_add(b, run_entry);
+  add_env(b, "SHIFTD_RUN", run->pending->name);
+  /* its stderr comes to us; its log goes where ours does */
+  if (shiftd_log_is_journal())
+    add_env(b, "SHIFTD_LOG_JOURNAL", "1");
   return g_strv_builder_end(b);
+}
+
+/* bubblewrap reports a signal death as 128 + the signal. */
+static char *
+exit_status(EmbeddedBackend *eb, const siginfo_t *si)
+{
+  int status = si->si_status;
+  if (si->si_code == CLD_EXITED) {
+    if (status == 0)
+      return NULL;
+    if (eb->bwrap && status > 128 && status < 128 + 65 && sigabbrev_np(status - 128))
+      return g_strdup_printf("worker killed by signal %s", sigabbrev_np(status - 128));
+    return g_strdup_printf("worker exited with status %d", status);
+  }
+  const char *sig = sigabbrev_np(status);
+  return g_strdup_printf("worker killed by signal %s", sig ? sig : "?");
+}
+
+/* The status, and the last thing it said on stderr: never only a number. */
+static char *
+exit_reason(EmbeddedBackend *eb, Worker *w, const siginfo_t *si)
+{
+  g_autofree char *status = exit_status(eb, si);
+  StderrTail *tail = g_hash_table_lookup(eb->stderr_tails, w);
+  if (tail)
+    stderr_tail_drain(tail);
+  const char *last = tail ? stderr_tail_last(tail) : NULL;
+  char *reason = status && last ? g_strdup_printf("%s: %s", status, last) : g_steal_pointer(&status);
+  g_hash_table_remove(eb->stderr_tails, w);
+  return reason;
 }
 
 static int
 on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
   Worker *w = userdata;
-  g_autofree char *reason = NULL;
-  if (si->si_code == CLD_EXITED) {
-    if (si->si_status != 0)
-      reason = g_strdup_printf("worker exited with status %d", si->si_status);
-  } else {
-    const char *sig = sigabbrev_np(si->si_status);
-    reason = g_strdup_printf("worker killed by signal %s", sig ? sig : "?");
-  }
+  g_autofree char *reason = exit_reason((EmbeddedBackend *)w->daemon->backend, w, si);
   /* Anything it left behind in its process group goes with it. */
   kill(-w->pid, SIGKILL);
   w->child_source = sd_event_source_disable_unref(w->child_source);
@@ -61,47 +118,76 @@ on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
   return 0;
 }
 
-static gboolean
-embedded_launch(Backend *b, Worker *w, int child_fd, const char *const *writable_paths, GError **error)
+/* A descriptor of its own for the filter: bwrap reads it from the start. */
+static int
+reopen_filter(EmbeddedBackend *eb)
 {
+  g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", eb->seccomp_fd);
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static gboolean
+embedded_launch(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GError **error)
+{
+  EmbeddedBackend *eb = (EmbeddedBackend *)b;
   Daemon *d = b->daemon;
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&fa, child_fd, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, child_fd, STDOUT_FILENO);
-
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGHUP);
-  sigaddset(&defaults, SIGCHLD);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-
-  char *argv[] = { d->worker_path, NULL };
-  g_auto(GStrv) envp = worker_environment(w->run);
-  pid_t pid = 0;
-  int r = posix_spawn(&pid, d->worker_path, &fa, &attr, argv, envp);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  const RunAs *as = spec->run_as;
+  int filter_fd = -1;
+  g_auto(GStrv) argv = NULL;
+  if (eb->bwrap) {
+    filter_fd = reopen_filter(eb);
+    if (filter_fd < 0) {
+      int e = errno;
+      close(child_fd);
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot reopen the syscall filter: %s",
+                  g_strerror(e));
+      return FALSE;
+    }
+    argv = bwrap_worker_argv(eb->bwrap, spec, d->worker_path);
+  } else {
+    argv = g_strdupv((char *[]){ d->worker_path, NULL });
+  }
+  int err_pipe[2] = { -1, -1 };
+  if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(child_fd);
+    if (filter_fd >= 0)
+      close(filter_fd);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "pipe: %s", g_strerror(e));
+    return FALSE;
+  }
+  g_auto(GStrv) envp = worker_environment(w->run, spec);
+  ProcessSpawn ps = {
+    .argv = argv,
+    .envp = envp,
+    .stdio_fd = child_fd,
+    .stderr_fd = err_pipe[1],
+    .pass_fd = filter_fd,
+    .switch_user = as->kind != RUN_AS_DAEMON,
+    .uid = as->uid,
+    .gid = as->gid,
+    .groups = (const gid_t *)as->groups->data,
+    .n_groups = as->groups->len,
+  };
+  pid_t pid = process_spawn(&ps, error);
   close(child_fd);
-  if (r != 0) {
-    g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED, "cannot start %s: %s", d->worker_path, g_strerror(r));
+  close(err_pipe[1]);
+  if (filter_fd >= 0)
+    close(filter_fd);
+  if (pid < 0) {
+    close(err_pipe[0]);
     return FALSE;
   }
   w->pid = pid;
+  StderrTail *tail = stderr_tail_new(d->event, err_pipe[0], NULL);
+  if (tail)
+    g_hash_table_insert(eb->stderr_tails, w, tail);
 
-  r = sd_event_add_child(d->event, &w->child_source, pid, WEXITED, on_child, worker_ref(w));
+  int r = sd_event_add_child(d->event, &w->child_source, pid, WEXITED, on_child, worker_ref(w));
   if (r < 0) {
     kill(-pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    g_hash_table_remove(eb->stderr_tails, w);
     worker_unref(w);
     g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED, "cannot watch worker %d: %s", (int)pid, g_strerror(-r));
     return FALSE;
@@ -160,21 +246,104 @@ embedded_disarm_wake(Backend *b, Agent *a)
 static void
 embedded_free(Backend *b)
 {
-  g_free(b);
+  EmbeddedBackend *eb = (EmbeddedBackend *)b;
+  if (eb->seccomp_fd >= 0)
+    close(eb->seccomp_fd);
+  g_hash_table_unref(eb->stderr_tails);
+  g_free(eb->bwrap);
+  g_free(eb->confine_error);
+  g_free(eb);
+}
+
+/* Waits for a child with a bound; FALSE (and the child killed) on timeout. */
+static gboolean
+wait_bounded(pid_t pid, int *status)
+{
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd >= 0) {
+    struct pollfd p = { .fd = pidfd, .events = POLLIN };
+    int n;
+    do
+      n = poll(&p, 1, PROBE_TIMEOUT_MS);
+    while (n < 0 && errno == EINTR);
+    close(pidfd);
+    if (n == 0) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return FALSE;
+    }
+  }
+  while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+    ;
+  return TRUE;
+}
+
+/* Can bubblewrap confine a worker here, as the users workers run as? Asked
+ * once at start: as "nobody" when we are root, else as ourselves. */
+static char *
+probe_bwrap(EmbeddedBackend *eb)
+{
+  const char *override = g_getenv("SHIFTD_BWRAP");
+  g_autofree char *bwrap = override ? g_strdup(override) : g_find_program_in_path("bwrap");
+  if (bwrap == NULL || bwrap[0] == '\0' || !g_file_test(bwrap, G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup("bubblewrap (bwrap) is not installed");
+  g_autoptr(GError) error = NULL;
+  eb->seccomp_fd = syscall_filter_memfd(&error);
+  if (eb->seccomp_fd < 0)
+    return g_strdup_printf("cannot build the syscall filter: %s", error->message);
+
+  int filter_fd = reopen_filter(eb);
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  char *argv[] = { bwrap, "--unshare-user", "--disable-userns", "--unshare-pid", "--die-with-parent",
+                   "--new-session", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                   "--tmpfs", "/tmp", "--seccomp", "3", "--", "/bin/true", NULL };
+  char *envp[] = { NULL };
+  gid_t groups[] = { NOBODY };
+  ProcessSpawn ps = {
+    .argv = argv, .envp = envp, .stdio_fd = devnull, .stderr_fd = -1, .pass_fd = filter_fd,
+    .switch_user = geteuid() == 0, .uid = NOBODY, .gid = NOBODY, .groups = groups, .n_groups = 1,
+  };
+  pid_t pid = filter_fd >= 0 && devnull >= 0 ? process_spawn(&ps, &error) : -1;
+  int e = errno;
+  if (devnull >= 0)
+    close(devnull);
+  if (filter_fd >= 0)
+    close(filter_fd);
+  if (pid < 0)
+    return g_strdup_printf("cannot run %s: %s", bwrap, error ? error->message : g_strerror(e));
+  int status = 0;
+  if (!wait_bounded(pid, &status))
+    return g_strdup_printf("%s did not finish a trial run", bwrap);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return g_strdup_printf("%s cannot make a sandbox here (its trial run failed with status %d; are "
+                           "unprivileged user namespaces disabled?)",
+                           bwrap, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  eb->bwrap = g_steal_pointer(&bwrap);
+  return NULL;
 }
 
 Backend *
 backend_embedded_new(Daemon *d)
 {
-  Backend *b = g_new0(Backend, 1);
-  b->name = "embedded";
-  b->daemon = d;
-  b->launch = embedded_launch;
-  b->stop = embedded_stop;
-  b->arm_wake = embedded_arm_wake;
-  b->disarm_wake = embedded_disarm_wake;
-  b->free = embedded_free;
-  return b;
+  EmbeddedBackend *eb = g_new0(EmbeddedBackend, 1);
+  eb->base.name = "embedded";
+  eb->base.daemon = d;
+  eb->base.launch = embedded_launch;
+  eb->base.stop = embedded_stop;
+  eb->base.arm_wake = embedded_arm_wake;
+  eb->base.disarm_wake = embedded_disarm_wake;
+  eb->base.free = embedded_free;
+  eb->seccomp_fd = -1;
+  eb->stderr_tails = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)stderr_tail_free);
+  eb->confine_error = probe_bwrap(eb);
+  if (eb->confine_error) {
+    log_warning("workers cannot be confined: %s; the tools that run commands (shell, WakeIf=) are refused",
+                eb->confine_error);
+    eb->base.confine_error = eb->confine_error;
+  } else {
+    log_info("workers are confined with %s", eb->bwrap);
+  }
+  return &eb->base;
 }
 
 void

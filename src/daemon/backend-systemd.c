@@ -18,6 +18,8 @@
 #include "sd-glue.h"
 #include "shiftd-names.h"
 #include "time-span.h"
+#include "unit-properties.h"
+#include "worker-unit.h"
 #include "worker.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -31,6 +33,8 @@
 
 typedef struct {
   Backend base;
+  sd_bus *manager; /* where org.freedesktop.systemd1 answers: our bus, or its own socket */
+  gboolean direct; /* a connection to the manager itself: no bus, no senders */
   char *busctl;
   char *bus_address;
   gboolean journal;
@@ -217,94 +221,23 @@ on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-append_exec(sd_bus_message *m, const char *key, const char *const *argv)
-{
-  int r = sd_bus_message_open_container(m, 'r', "sv");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", key);
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'v', "a(sasb)");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'a', "(sasb)");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'r', "sasb");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", argv[0]);
-  if (r >= 0)
-    r = sd_bus_message_append_strv(m, (char **)argv);
-  if (r >= 0)
-    r = sd_bus_message_append(m, "b", 0);
-  for (int i = 0; i < 4 && r >= 0; i++)
-    r = sd_bus_message_close_container(m);
-  return r;
-}
-
-static int
-append_strv_property(sd_bus_message *m, const char *key, char **values)
-{
-  int r = sd_bus_message_open_container(m, 'r', "sv");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", key);
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'v', "as");
-  if (r >= 0)
-    r = sd_bus_message_append_strv(m, values);
-  if (r >= 0)
-    r = sd_bus_message_close_container(m);
-  if (r >= 0)
-    r = sd_bus_message_close_container(m);
-  return r;
-}
-
-static gboolean
-under_private_tmp(const char *path)
-{
-  return g_str_has_prefix(path, "/tmp/") || g_str_has_prefix(path, "/var/tmp/");
-}
-
-/* BindPaths=/BindReadOnlyPaths=: each path onto itself. */
-static int
-append_binds(sd_bus_message *m, const char *key, GPtrArray *paths)
-{
-  int r = sd_bus_message_open_container(m, 'r', "sv");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", key);
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'v', "a(ssbt)");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'a', "(ssbt)");
-  for (guint i = 0; r >= 0 && i < paths->len; i++) {
-    const char *p = g_ptr_array_index(paths, i);
-    r = sd_bus_message_append(m, "(ssbt)", p, p, 0, (uint64_t)0);
-  }
-  for (int i = 0; i < 3 && r >= 0; i++)
-    r = sd_bus_message_close_container(m);
-  return r;
-}
-
-static int
-append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int child_fd,
-                         const char *const *writable, UnitWatch *uw)
+append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int child_fd, const LaunchSpec *spec,
+                         UnitWatch *uw)
 {
   Daemon *d = sb->base.daemon;
   Run *run = w->run;
-  Agent *agent = daemon_find_agent(d, run->pending->agent);
-  AgentConfig *c = agent ? agent->config : NULL;
+  const AgentConfig *c = spec->config;
   g_autofree char *description = g_strdup_printf("shiftd run %s (agent %s, attempt %u)", run->pending->name,
                                                  run->pending->agent, w->attempt);
-  int r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
+  int r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
                                 "Description", "s", description,
                                 "Type", "s", "exec",
                                 "StandardInputFileDescriptor", "h", child_fd,
                                 "StandardOutputFileDescriptor", "h", child_fd,
                                 "CollectMode", "s", "inactive-or-failed",
-                                "NoNewPrivileges", "b", 1,
-                                "PrivateTmp", "b", 1,
-                                "ProtectSystem", "s", "strict",
-                                "ProtectHome", "s", "read-only",
                                 "KillMode", "s", "control-group",
                                 "TimeoutStopUSec", "t", (uint64_t)STOP_TIMEOUT_USEC,
-                                "WorkingDirectory", "s", writable && writable[0] ? writable[0] : "/");
+                                "WorkingDirectory", "s", spec->workspace ? spec->workspace : "/");
   if (r < 0)
     return r;
   if (sb->journal)
@@ -314,7 +247,7 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
   if (r < 0)
     return r;
   const char *argv[] = { d->worker_path, NULL };
-  r = append_exec(m, "ExecStart", argv);
+  r = unit_append_exec(m, "ExecStart", argv);
   if (r < 0)
     return r;
 
@@ -324,38 +257,13 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
   if (g_getenv("SHIFTD_DEBUG"))
     g_strv_builder_add(env, "SHIFTD_DEBUG=1");
   g_auto(GStrv) envv = g_strv_builder_end(env);
-  r = append_strv_property(m, "Environment", envv);
+  r = unit_append_strv(m, "Environment", envv);
+  if (r < 0)
+    return r;
+  r = worker_unit_append_sandbox(m, spec, d->worker_path);
   if (r < 0)
     return r;
 
-  /* PrivateTmp= hides /tmp and /var/tmp: what lives there (a build tree, a
-   * test's state) is bound into the unit instead of merely allowed. */
-  g_autoptr(GPtrArray) binds_ro = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(GPtrArray) binds_rw = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(GStrvBuilder) rw = g_strv_builder_new();
-  g_autofree char *worker = realpath(d->worker_path, NULL);
-  if (worker && under_private_tmp(worker))
-    g_ptr_array_add(binds_ro, g_strdup(worker));
-  for (const char *const *p = writable; p && *p; p++) {
-    if (under_private_tmp(*p))
-      g_ptr_array_add(binds_rw, g_strdup(*p));
-    else
-      g_strv_builder_add(rw, *p);
-  }
-  for (char **p = c ? c->read_write_paths : NULL; p && *p; p++)
-    g_strv_builder_add(rw, *p);
-  g_auto(GStrv) rwv = g_strv_builder_end(rw);
-  if (rwv[0]) {
-    r = append_strv_property(m, "ReadWritePaths", rwv);
-    if (r < 0)
-      return r;
-  }
-  if (binds_ro->len && (r = append_binds(m, "BindReadOnlyPaths", binds_ro)) < 0)
-    return r;
-  if (binds_rw->len && (r = append_binds(m, "BindPaths", binds_rw)) < 0)
-    return r;
-  if (c == NULL)
-    return 0;
   if (c->memory_max) {
     uw->memory_max = c->memory_max;
     r = sd_bus_message_append(m, "(sv)", "MemoryMax", "t", (uint64_t)c->memory_max);
@@ -372,22 +280,14 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
     r = sd_bus_message_append(m, "(sv)", "RuntimeMaxUSec", "t", (uint64_t)c->runtime_max);
   }
   /* PrivateNetwork= is not a unit property here: the worker must reach the
-   * model; the worker puts each tool command in an empty network namespace. */
-  if (r >= 0 && c->user) {
-    if (d->mode == DAEMON_MODE_SYSTEM)
-      r = sd_bus_message_append(m, "(sv)", "User", "s", c->user);
-    else
-      log_run(LOG_WARNING, run->pending->name, agent->name, "User=%s ignored: a user manager cannot switch users",
-              c->user);
-  }
+   * model; the worker cuts each tool command off the network itself. */
   return r;
 }
 
 static gboolean
-systemd_launch(Backend *b, Worker *w, int child_fd, const char *const *writable, GError **error)
+systemd_launch(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GError **error)
 {
   SystemdBackend *sb = (SystemdBackend *)b;
-  Daemon *d = b->daemon;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
   g_autofree char *unit = g_strdup_printf(RUN_UNIT_PREFIX "%s-%u.service", w->run->pending->name, w->attempt);
   g_autofree char *path = shiftd_object_path(SYSTEMD_UNIT_PREFIX, unit);
@@ -397,14 +297,14 @@ systemd_launch(Backend *b, Worker *w, int child_fd, const char *const *writable,
   uw->unit = g_strdup(unit);
   uw->path = g_strdup(path);
 
-  int r = sd_bus_message_new_method_call(d->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+  int r = sd_bus_message_new_method_call(sb->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                          "StartTransientUnit");
   if (r >= 0)
     r = sd_bus_message_append(m, "ss", unit, "fail");
   if (r >= 0)
     r = sd_bus_message_open_container(m, 'a', "(sv)");
   if (r >= 0)
-    r = append_worker_properties(sb, m, w, child_fd, writable, uw);
+    r = append_worker_properties(sb, m, w, child_fd, spec, uw);
   if (r >= 0)
     r = sd_bus_message_close_container(m);
   if (r >= 0)
@@ -414,7 +314,7 @@ systemd_launch(Backend *b, Worker *w, int child_fd, const char *const *writable,
   sc->path = g_strdup(path);
   sd_bus_slot *slot = NULL;
   if (r >= 0)
-    r = sd_bus_call_async(d->bus, &slot, m, on_start_reply, sc, 30 * G_USEC_PER_SEC);
+    r = sd_bus_call_async(sb->manager, &slot, m, on_start_reply, sc, 30 * G_USEC_PER_SEC);
   close(child_fd); /* the message holds its own copy */
   if (r < 0) {
     start_call_free(sc);
@@ -436,7 +336,8 @@ systemd_stop(Backend *b, Worker *w)
 {
   if (w->exited || w->unit[0] == '\0')
     return;
-  int r = sd_bus_call_method_async(b->daemon->bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
+  int r = sd_bus_call_method_async(((SystemdBackend *)b)->manager, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                   "StopUnit",
                                    NULL, NULL, "ss", w->unit, "replace");
   if (r < 0)
     log_run(LOG_WARNING, w->run->pending->name, NULL, "cannot stop %s: %s", w->unit, g_strerror(-r));
@@ -447,7 +348,7 @@ systemd_stop(Backend *b, Worker *w)
 static void
 stop_unit(SystemdBackend *sb, const char *unit)
 {
-  int r = sd_bus_call_method_async(sb->base.daemon->bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+  int r = sd_bus_call_method_async(sb->manager, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                    "StopUnit", NULL, NULL, "ss", unit, "replace");
   if (r < 0)
     log_warning("cannot stop %s: %s", unit, g_strerror(-r));
@@ -549,7 +450,7 @@ append_wake_service(SystemdBackend *sb, sd_bus_message *m, Agent *a, const char 
     r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description, "Type", "s", "oneshot",
                               "CollectMode", "s", "inactive-or-failed");
   if (r >= 0)
-    r = append_exec(m, "ExecStart", argv);
+    r = unit_append_exec(m, "ExecStart", argv);
   for (int i = 0; i < 3 && r >= 0; i++)
     r = sd_bus_message_close_container(m);
   return r;
@@ -559,7 +460,6 @@ static void
 systemd_arm_wake(Backend *b, Agent *a)
 {
   SystemdBackend *sb = (SystemdBackend *)b;
-  Daemon *d = b->daemon;
   guint64 now = (guint64)g_get_real_time();
   guint64 next = a->state->next_wake;
   guint64 interval = a->config->every ? a->state->current_interval : 0;
@@ -582,7 +482,7 @@ systemd_arm_wake(Backend *b, Agent *a)
   g_autofree char *service = g_strdup_printf(AGENT_UNIT_PREFIX "%s-%" G_GUINT64_FORMAT ".service", a->name, n);
 
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-  int r = sd_bus_message_new_method_call(d->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+  int r = sd_bus_message_new_method_call(sb->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                          "StartTransientUnit");
   if (r >= 0)
     r = sd_bus_message_append(m, "ss", timer, "replace");
@@ -596,7 +496,7 @@ systemd_arm_wake(Backend *b, Agent *a)
     r = append_wake_service(sb, m, a, service);
   sd_bus_slot *slot = NULL;
   if (r >= 0)
-    r = sd_bus_call_async(d->bus, &slot, m, on_timer_started, g_strdup(timer), 30 * G_USEC_PER_SEC);
+    r = sd_bus_call_async(sb->manager, &slot, m, on_timer_started, g_strdup(timer), 30 * G_USEC_PER_SEC);
   if (r < 0) {
     log_run(LOG_WARNING, NULL, a->name, "cannot arm the wake-up timer: %s", g_strerror(-r));
     set_timer_unit(a, "");
@@ -618,19 +518,18 @@ systemd_arm_wake(Backend *b, Agent *a)
 static void
 stop_leftovers(SystemdBackend *sb)
 {
-  Daemon *d = sb->base.daemon;
   _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
   const char *patterns[] = { RUN_UNIT_PREFIX "*", AGENT_UNIT_PREFIX "*", NULL };
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-  int r = sd_bus_message_new_method_call(d->bus, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+  int r = sd_bus_message_new_method_call(sb->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                          "ListUnitsByPatterns");
   if (r >= 0)
     r = sd_bus_message_append_strv(m, NULL);
   if (r >= 0)
     r = sd_bus_message_append_strv(m, (char **)patterns);
   if (r >= 0)
-    r = sd_bus_call(d->bus, m, 5 * G_USEC_PER_SEC, &error, &reply);
+    r = sd_bus_call(sb->manager, m, 5 * G_USEC_PER_SEC, &error, &reply);
   if (r < 0) {
     log_warning("cannot list leftover units: %s", error.message ? error.message : g_strerror(-r));
     return;
@@ -647,26 +546,75 @@ stop_leftovers(SystemdBackend *sb)
 }
 
 static void
+disconnect_manager(sd_bus *bus, gboolean direct)
+{
+  if (direct)
+    sd_bus_flush_close_unref(bus);
+  else
+    sd_bus_unref(bus);
+}
+
+static void
 systemd_free(Backend *b)
 {
   SystemdBackend *sb = (SystemdBackend *)b;
   sd_bus_slot_unref(sb->service_match);
   sd_bus_slot_unref(sb->unit_match);
   g_hash_table_unref(sb->watches);
+  if (sb->manager)
+    disconnect_manager(sb->manager, sb->direct);
   g_free(sb->busctl);
   g_free(sb->bus_address);
   g_free(sb);
 }
 
-gboolean
-backend_systemd_available(Daemon *d)
+/* The manager's own socket when SHIFTD_SYSTEMD_ADDRESS names one (tests put a
+ * system-like bus, which other uids can reach, in front of a user manager
+ * whose bus they cannot); else our bus. A new reference. */
+static int
+connect_manager(Daemon *d, sd_bus **ret, gboolean *direct)
+{
+  const char *address = g_getenv("SHIFTD_SYSTEMD_ADDRESS");
+  *direct = address && *address;
+  if (!*direct) {
+    *ret = sd_bus_ref(d->bus);
+    return 0;
+  }
+  _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+  int r = sd_bus_new(&bus);
+  if (r >= 0)
+    r = sd_bus_set_address(bus, address);
+  if (r >= 0)
+    r = sd_bus_start(bus);
+  if (r >= 0)
+    r = sd_bus_attach_event(bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+  if (r < 0)
+    return r;
+  *ret = g_steal_pointer(&bus);
+  return 0;
+}
+
+static gboolean
+manager_answers(sd_bus *bus)
 {
   _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
   char *version = NULL;
-  int r = sd_bus_get_property_string(d->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Version", &error,
+  int r = sd_bus_get_property_string(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Version", &error,
                                      &version);
   free(version);
   return r >= 0;
+}
+
+gboolean
+backend_systemd_available(Daemon *d)
+{
+  sd_bus *bus = NULL;
+  gboolean direct = FALSE;
+  if (connect_manager(d, &bus, &direct) < 0)
+    return FALSE;
+  gboolean answers = manager_answers(bus);
+  disconnect_manager(bus, direct);
+  return answers;
 }
 
 Backend *
@@ -675,12 +623,22 @@ backend_systemd_new(Daemon *d, GError **error)
   SystemdBackend *sb = g_new0(SystemdBackend, 1);
   sb->base.name = "systemd";
   sb->base.daemon = d;
+  /* User=, DynamicUser= and StateDirectory= need a manager that may switch
+   * users, which ours may when we are root */
+  sb->base.state_directories = geteuid() == 0;
   sb->base.launch = systemd_launch;
   sb->base.stop = systemd_stop;
   sb->base.arm_wake = systemd_arm_wake;
   sb->base.disarm_wake = systemd_disarm_wake;
   sb->base.free = systemd_free;
   sb->watches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)unit_watch_free);
+  int r = connect_manager(d, &sb->manager, &sb->direct);
+  if (r < 0) {
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-r), "cannot reach the systemd manager: %s",
+                g_strerror(-r));
+    systemd_free(&sb->base);
+    return NULL;
+  }
   /* journald there: workers log to it, under their own unit; else to our stderr */
   sb->journal = g_file_test("/run/systemd/journal/stdout", G_FILE_TEST_EXISTS);
   sb->timer_counter = (guint64)g_get_real_time() / G_USEC_PER_SEC;
@@ -688,7 +646,7 @@ backend_systemd_new(Daemon *d, GError **error)
   if (sb->busctl == NULL)
     sb->busctl = g_strdup("/usr/bin/busctl");
   const char *address = NULL;
-  int r = sd_bus_get_address(d->bus, &address);
+  r = sd_bus_get_address(d->bus, &address);
   if (r < 0) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot tell the bus address: %s", g_strerror(-r));
     systemd_free(&sb->base);
@@ -696,18 +654,20 @@ backend_systemd_new(Daemon *d, GError **error)
   }
   sb->bus_address = g_strdup(address);
 
-  /* Every unit change comes here; the path says whether it is ours. */
-  const char *match_service = "type='signal',sender='" SYSTEMD_NAME "',interface='org.freedesktop.DBus.Properties',"
-                              "member='PropertiesChanged',path_namespace='" SYSTEMD_UNIT_PREFIX "',"
-                              "arg0='org.freedesktop.systemd1.Service'";
-  const char *match_unit = "type='signal',sender='" SYSTEMD_NAME "',interface='org.freedesktop.DBus.Properties',"
-                           "member='PropertiesChanged',path_namespace='" SYSTEMD_UNIT_PREFIX "',"
-                           "arg0='org.freedesktop.systemd1.Unit'";
-  r = sd_bus_add_match(d->bus, &sb->service_match, match_service, on_unit_properties, sb);
+  /* Every unit change comes here; the path says whether it is ours. (On the
+   * manager's own socket messages carry no sender.) */
+  const char *sender = sb->direct ? "" : "sender='" SYSTEMD_NAME "',";
+  g_autofree char *match_service = g_strdup_printf(
+    "type='signal',%sinterface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+    "path_namespace='" SYSTEMD_UNIT_PREFIX "',arg0='org.freedesktop.systemd1.Service'", sender);
+  g_autofree char *match_unit = g_strdup_printf(
+    "type='signal',%sinterface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+    "path_namespace='" SYSTEMD_UNIT_PREFIX "',arg0='org.freedesktop.systemd1.Unit'", sender);
+  r = sd_bus_add_match(sb->manager, &sb->service_match, match_service, on_unit_properties, sb);
   if (r >= 0)
-    r = sd_bus_add_match(d->bus, &sb->unit_match, match_unit, on_unit_properties, sb);
+    r = sd_bus_add_match(sb->manager, &sb->unit_match, match_unit, on_unit_properties, sb);
   if (r >= 0)
-    r = sd_bus_call_method(d->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, NULL);
+    r = sd_bus_call_method(sb->manager, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL, NULL);
   if (r < 0) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot follow the systemd manager: %s", g_strerror(-r));
     systemd_free(&sb->base);

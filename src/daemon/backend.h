@@ -5,13 +5,23 @@
 #include <glib.h>
 
 #include "daemon.h"
+#include "launch-spec.h"
 
 struct Backend {
   const char *name;
   Daemon *daemon;
-  /* Starts w's process with child_fd as its stdin and stdout; the backend closes
-   * child_fd. Calls worker_process_exited() when the process is gone. */
-  gboolean (*launch)(Backend *b, Worker *w, int child_fd, const char *const *writable_paths, GError **error);
+  /* It switches users itself and keeps each run's workspace and notes as
+   * its unit's StateDirectory= (systemd under a root daemon: DynamicUser=
+   * for agents without User=); else the daemon allocates uids for those and
+   * keeps the directories, owned by the run's user. */
+  gboolean state_directories;
+  /* Why it cannot confine workers (their command-running tools are then
+   * refused), or NULL. */
+  const char *confine_error;
+  /* Starts w's process with child_fd as its stdin and stdout, as spec says;
+   * the backend closes child_fd. Calls worker_process_exited() when the
+   * process is gone. */
+  gboolean (*launch)(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GError **error);
   /* SIGTERM (or StopUnit) now, SIGKILL later if it lingers. */
   void (*stop)(Backend *b, Worker *w);
   /* Arms the agent's next wake (state->next_wake; systemd timers also repeat

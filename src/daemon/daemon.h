@@ -42,6 +42,7 @@ typedef struct Daemon {
   sd_event_source *launch_source;
 
   GHashTable *agents;    /* name -> Agent* */
+  GHashTable *dynamic_uids; /* home -> uid, where the daemon allocates them (embedded) */
   GPtrArray *retired_agents; /* removed by a reload, freed at exit */
   GRand *rand;
 

@@ -159,22 +159,42 @@ run_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *err
   return r;
 }
 
+/* A StartRun waiting for its access check; the strings point into m. */
+typedef struct {
+  Agent *agent;
+  const char *task;
+  RunOptions options;
+} StartCall;
+
+static void
+start_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
+{
+  g_autofree StartCall *sc = user_data;
+  _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+  if (!allowed)
+    sd_bus_reply_method_error(m, error);
+  else if (bus_start_run(sc->agent->daemon, m, sc->agent, sc->task, "manual", &sc->options, &e) < 0)
+    sd_bus_reply_method_error(m, &e);
+}
+
 static int
 method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
   Daemon *d = userdata;
-  const char *agent_name = NULL, *task = NULL;
-  RunOptions options = { 0 };
-  int r = sd_bus_message_read(m, "ss", &agent_name, &task);
+  const char *agent_name = NULL;
+  g_autofree StartCall *sc = g_new0(StartCall, 1);
+  int r = sd_bus_message_read(m, "ss", &agent_name, &sc->task);
   if (r < 0)
     return r;
-  r = read_dict(m, run_option, &options, error);
+  r = read_dict(m, run_option, &sc->options, error);
   if (r < 0)
     return r;
   Agent *agent = daemon_find_agent(d, agent_name[0] ? agent_name : "default");
   if (agent == NULL)
     return sd_bus_error_setf(error, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", agent_name);
-  return bus_start_run(d, m, agent, task, "manual", &options, error);
+  sc->agent = agent;
+  access_check(d, m, NULL, agent, ACCESS_START, start_allowed, g_steal_pointer(&sc));
+  return 1;
 }
 
 static int
@@ -261,7 +281,7 @@ reply_runs(Daemon *d, sd_bus_message *m, ListCall *lc, gboolean all)
   for (guint i = 0; i < d->run_order->len; i++) {
     Run *run = g_ptr_array_index(d->run_order, i);
     if (run_matches(run, &lc->filter) &&
-        (all || access_allowed_without_polkit(d, uid, run, ACCESS_READ)))
+        (all || access_allowed_without_polkit(d, uid, run, NULL, ACCESS_READ)))
       g_ptr_array_add(matches, run);
   }
   /* A limit keeps the newest, still in creation order. */
@@ -323,14 +343,14 @@ method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
   gboolean foreign = FALSE;
   for (guint i = 0; i < d->run_order->len && !foreign; i++) {
     Run *run = g_ptr_array_index(d->run_order, i);
-    foreign = run_matches(run, &lc->filter) && !access_allowed_without_polkit(d, uid, run, ACCESS_READ);
+    foreign = run_matches(run, &lc->filter) && !access_allowed_without_polkit(d, uid, run, NULL, ACCESS_READ);
   }
   if (!foreign) {
     r = reply_runs(d, m, lc, TRUE);
     list_call_free(lc);
     return r < 0 ? r : 1;
   }
-  access_check(d, m, NULL, ACCESS_READ, list_allowed, lc);
+  access_check(d, m, NULL, NULL, ACCESS_READ, list_allowed, lc);
   return 1;
 }
 
@@ -394,7 +414,7 @@ reload_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, g
 static int
 method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  access_check(userdata, m, NULL, ACCESS_MANAGE, reload_allowed, userdata);
+  access_check(userdata, m, NULL, NULL, ACCESS_MANAGE, reload_allowed, userdata);
   return 1;
 }
 
@@ -503,7 +523,7 @@ method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error)
   int r = sd_bus_message_read(m, "s", &name);
   if (r < 0)
     return r;
-  access_check(userdata, m, NULL, ACCESS_MANAGE, wake_allowed, userdata);
+  access_check(userdata, m, NULL, NULL, ACCESS_MANAGE, wake_allowed, userdata);
   return 1;
 }
 

@@ -18,10 +18,15 @@
 #define EVENTS_LIMIT 10000
 
 /* Content-bearing properties are shown only to callers who may read the run.
- * Outside a call (emission) there is no caller: nothing is shown. */
+ * A signal (InterfacesAdded, PropertiesChanged) reaches everyone on the bus:
+ * on the session bus that is one user, who sees everything; on the system
+ * bus nothing. */
 static int
-may_read(Run *run, sd_bus *bus)
+may_read(Run *run, sd_bus *bus, sd_bus_message *reply)
 {
+  uint8_t type = 0;
+  if (sd_bus_message_get_type(reply, &type) >= 0 && type == SD_BUS_MESSAGE_SIGNAL)
+    return run->daemon->mode == DAEMON_MODE_USER;
   return access_may_read_now(run->daemon, sd_bus_get_current_message(bus), run);
 }
 
@@ -37,7 +42,7 @@ may_read(Run *run, sd_bus *bus)
                 void *userdata, sd_bus_error *error) \
   { \
     Run *run = userdata; \
-    return sd_bus_message_append(reply, "s", may_read(run, bus) ? run->published->field : ""); \
+    return sd_bus_message_append(reply, "s", may_read(run, bus, reply) ? run->published->field : ""); \
   }
 #define UINT32(fn, field) \
   static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
@@ -88,7 +93,7 @@ prop_summary(sd_bus *bus, const char *path, const char *iface, const char *prop,
       return sd_bus_message_append(reply, "s", text);
     }
   }
-  if (!may_read(run, bus))
+  if (!may_read(run, bus, reply))
     return sd_bus_message_append(reply, "s", run->published->state);
   return sd_bus_message_append(reply, "s", run->published->summary);
 }
@@ -99,7 +104,7 @@ prop_choices(sd_bus *bus, const char *path, const char *iface, const char *prop,
 {
   Run *run = userdata;
   char *none[] = { NULL };
-  return sd_bus_message_append_strv(reply, may_read(run, bus) ? run->published->choices : none);
+  return sd_bus_message_append_strv(reply, may_read(run, bus, reply) ? run->published->choices : none);
 }
 
 static int
@@ -181,7 +186,7 @@ method_get_events(sd_bus_message *m, void *userdata, sd_bus_error *error)
     run_call_free(rc);
     return r;
   }
-  access_check(rc->run->daemon, m, rc->run, ACCESS_READ, events_allowed, rc);
+  access_check(rc->run->daemon, m, rc->run, NULL, ACCESS_READ, events_allowed, rc);
   return 1;
 }
 
@@ -229,48 +234,54 @@ method_answer(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return r;
   RunCall *rc = run_call_new(userdata);
   rc->choice = g_strdup(choice);
-  access_check(rc->run->daemon, m, rc->run, ACCESS_ANSWER, change_allowed, rc);
+  access_check(rc->run->daemon, m, rc->run, NULL, ACCESS_ANSWER, change_allowed, rc);
   return 1;
 }
 
 static int
 method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  access_check(((Run *)userdata)->daemon, m, userdata, ACCESS_CANCEL, change_allowed, run_call_new(userdata));
+  access_check(((Run *)userdata)->daemon, m, userdata, NULL, ACCESS_CANCEL, change_allowed, run_call_new(userdata));
   return 1;
 }
 
-static const sd_bus_vtable run_vtable[] = {
-  SD_BUS_VTABLE_START(0),
-  SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY("Agent", "s", prop_agent, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY("Task", "s", prop_task, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY("Trigger", "s", prop_trigger, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY("State", "s", prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  /* Content-bearing: announced by name only, read back with the caller's rights. */
-  SD_BUS_PROPERTY("Summary", "s", prop_summary, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-  SD_BUS_PROPERTY("Result", "s", prop_result, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-  SD_BUS_PROPERTY("Error", "s", prop_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-  SD_BUS_PROPERTY("Question", "s", prop_question, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-  SD_BUS_PROPERTY("Choices", "as", prop_choices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-  SD_BUS_PROPERTY("DecisionDeadline", "t", prop_deadline, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("Step", "u", prop_step, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("Attempt", "u", prop_attempt, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("EventCount", "u", prop_event_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("CreatedAt", "t", prop_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY("StartedAt", "t", prop_started, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("UpdatedAt", "t", prop_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("FinishedAt", "t", prop_finished, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("Unit", "s", prop_unit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY("Owner", "u", prop_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("u", from, "u", max), SD_BUS_RESULT("a(utss)", events),
-                          method_get_events, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS("Answer", SD_BUS_ARGS("s", choice), SD_BUS_NO_RESULT, method_answer,
-                          SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", seq, "t", time, "s", kind, "s", json), 0),
-  SD_BUS_VTABLE_END
-};
+/* One declaration, two flavours: content-bearing properties are announced by
+ * value on the session bus and by name only on the system bus, where they are
+ * read back with the caller's rights. */
+#define RUN_VTABLE(name, content)                                                                                   \
+  static const sd_bus_vtable name[] = {                                                                              \
+    SD_BUS_VTABLE_START(0),                                                                                          \
+    SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                        \
+    SD_BUS_PROPERTY("Agent", "s", prop_agent, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                      \
+    SD_BUS_PROPERTY("Task", "s", prop_task, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                        \
+    SD_BUS_PROPERTY("Trigger", "s", prop_trigger, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                  \
+    SD_BUS_PROPERTY("State", "s", prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                               \
+    SD_BUS_PROPERTY("Summary", "s", prop_summary, 0, content),                                                       \
+    SD_BUS_PROPERTY("Result", "s", prop_result, 0, content),                                                         \
+    SD_BUS_PROPERTY("Error", "s", prop_error, 0, content),                                                           \
+    SD_BUS_PROPERTY("Question", "s", prop_question, 0, content),                                                     \
+    SD_BUS_PROPERTY("Choices", "as", prop_choices, 0, content),                                                      \
+    SD_BUS_PROPERTY("DecisionDeadline", "t", prop_deadline, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                 \
+    SD_BUS_PROPERTY("Step", "u", prop_step, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                                 \
+    SD_BUS_PROPERTY("Attempt", "u", prop_attempt, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                           \
+    SD_BUS_PROPERTY("EventCount", "u", prop_event_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                    \
+    SD_BUS_PROPERTY("CreatedAt", "t", prop_created, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                \
+    SD_BUS_PROPERTY("StartedAt", "t", prop_started, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                         \
+    SD_BUS_PROPERTY("UpdatedAt", "t", prop_updated, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                         \
+    SD_BUS_PROPERTY("FinishedAt", "t", prop_finished, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                       \
+    SD_BUS_PROPERTY("Unit", "s", prop_unit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                                 \
+    SD_BUS_PROPERTY("Owner", "u", prop_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                      \
+    SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("u", from, "u", max), SD_BUS_RESULT("a(utss)", events),          \
+                            method_get_events, SD_BUS_VTABLE_UNPRIVILEGED),                                          \
+    SD_BUS_METHOD_WITH_ARGS("Answer", SD_BUS_ARGS("s", choice), SD_BUS_NO_RESULT, method_answer,                     \
+                            SD_BUS_VTABLE_UNPRIVILEGED),                                                             \
+    SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),   \
+    SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("u", seq, "t", time, "s", kind, "s", json), 0),                     \
+    SD_BUS_VTABLE_END                                                                                                \
+  }
+
+RUN_VTABLE(run_vtable_session, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE);
+RUN_VTABLE(run_vtable_system, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION);
 
 static int
 run_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
@@ -298,7 +309,8 @@ run_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd
 int
 run_bus_register(Daemon *d)
 {
-  int r = sd_bus_add_fallback_vtable(d->bus, NULL, SHIFTD_RUN_PATH_PREFIX, SHIFTD_RUN_IFACE, run_vtable, run_find, d);
+  const sd_bus_vtable *vtable = d->mode == DAEMON_MODE_USER ? run_vtable_session : run_vtable_system;
+  int r = sd_bus_add_fallback_vtable(d->bus, NULL, SHIFTD_RUN_PATH_PREFIX, SHIFTD_RUN_IFACE, vtable, run_find, d);
   if (r < 0)
     return r;
   return sd_bus_add_node_enumerator(d->bus, NULL, SHIFTD_RUN_PATH_PREFIX, run_enumerate, d);

@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "bus-errors.h"
 #include "json-util.h"
+#include "launch-spec.h"
 #include "log.h"
 #include "protocol.h"
 #include "run-name.h"
@@ -16,6 +17,10 @@
 
 #define SUMMARY_MAX 200
 #define EVENT_TEXT_MAX 4000
+/* A worker's events are short (it cuts long text); one this big is not. */
+#define EVENT_JSON_MAX (64 * 1024)
+/* A run that has logged this much is doing something else than working. */
+#define EVENTS_PER_RUN_MAX 100000
 
 static const char *const worker_event_kinds[] = {
   "model_call", "model_reply", "tool_call", "tool_result", "note", NULL,
@@ -79,6 +84,28 @@ check_task(const char *task, GError **error)
   return FALSE;
 }
 
+/* Options may lower a run's limits, never raise them past the daemon's. */
+static gboolean
+check_options(Daemon *d, const RunOptions *options, GError **error)
+{
+  if (options == NULL)
+    return TRUE;
+  if (options->max_steps > d->config->max_steps) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT,
+                "option \"max_steps\" (%u) is above the limit of %u model calls a run (MaxSteps=)",
+                options->max_steps, d->config->max_steps);
+    return FALSE;
+  }
+  if (options->timeout_usec > d->config->run_timeout_usec) {
+    g_autofree char *want = shiftd_time_span_format(options->timeout_usec);
+    g_autofree char *max = shiftd_time_span_format(d->config->run_timeout_usec);
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_INVALID_ARGUMENT,
+                "option \"timeout\" (%s) is above the limit of %s working time a run (RunTimeout=)", want, max);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 typedef struct {
   RunCommitted cb;
   gpointer user_data;
@@ -125,7 +152,7 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
     g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_BUSY, "shiftd is stopping");
     return NULL;
   }
-  if (!check_task(task, error))
+  if (!check_task(task, error) || !check_options(d, options, error))
     return NULL;
   Run *live = agent_has_schedule(agent) ? agent_live_run(agent) : NULL;
   if (live) {
@@ -260,7 +287,7 @@ schedule_launch(Daemon *d)
 }
 
 static JsonObject *
-build_hello(Run *run, Agent *agent, guint32 attempt)
+build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
 {
   Daemon *d = run->daemon;
   ShiftdRunRow *row = run->pending;
@@ -284,7 +311,7 @@ build_hello(Run *run, Agent *agent, guint32 attempt)
     json_object_set_null_member(hello, "answer");
 
   JsonObject *settings = json_object_new();
-  agent_fill_worker_settings(agent, run, settings);
+  launch_spec_fill_settings(spec, agent, run, settings);
   json_object_set_object_member(hello, "settings", settings);
 
   JsonObject *model = json_object_new();
@@ -330,17 +357,15 @@ launch_attempt(Run *run)
   guint32 attempt = row->attempt + 1;
   g_autoptr(GError) error = NULL;
   int child_fd = -1;
-  /* the hello first: it makes the directories the sandbox must let it write */
-  JsonObject *hello = build_hello(run, agent, attempt);
-  JsonObject *settings = shiftd_json_get_object(hello, "settings");
-  const char *writable[] = { shiftd_json_get_string(settings, "workspace", ""), NULL, NULL };
-  g_autofree char *notes_dir = g_path_get_dirname(shiftd_json_get_string(settings, "notes_path", ""));
-  if (shiftd_json_get_string(settings, "notes_path", "")[0])
-    writable[writable[0][0] ? 1 : 0] = notes_dir;
-  if (writable[0][0] == '\0')
-    writable[0] = NULL;
+  g_autoptr(LaunchSpec) spec = launch_spec_new(d, agent, run, &error);
+  if (spec == NULL) {
+    g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
+    fail_run(run, why, NULL, NULL);
+    return;
+  }
+  JsonObject *hello = build_hello(run, agent, attempt, spec);
   Worker *w = worker_new(d, run, attempt, &child_fd, &error);
-  if (w == NULL || !d->backend->launch(d->backend, w, child_fd, writable, &error)) {
+  if (w == NULL || !d->backend->launch(d->backend, w, child_fd, spec, &error)) {
     json_object_unref(hello);
     g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
     if (w)
@@ -461,33 +486,34 @@ arm_decision_deadline(Run *run)
 
 typedef struct {
   Worker *worker;
-  gint64 id;
+  gint64 id; /* 0: the message asked for no ack */
 } Ack;
 
 static void
 ack_committed(Run *run, const GError *error, gpointer user_data)
 {
   g_autofree Ack *ack = user_data;
-  if (error == NULL && !ack->worker->exited) {
+  if (error == NULL && ack->id != 0 && !ack->worker->exited) {
     JsonObject *msg = shiftd_protocol_message_new("ack");
     json_object_set_int_member(msg, "id", ack->id);
     worker_send(ack->worker, msg);
   }
+  worker_commit_done(ack->worker);
   worker_unref(ack->worker);
 }
 
+/* Every change a worker makes is counted until durable: the daemon holds
+ * only so many for one worker before it stops reading from it. */
 static void
 commit_and_ack(RunTxn *t, Worker *w, JsonObject *msg)
 {
+  Ack *ack = g_new0(Ack, 1);
+  ack->worker = worker_ref(w);
   JsonNode *id = json_object_get_member(msg, "id");
-  if (id && JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_INT64) {
-    Ack *ack = g_new0(Ack, 1);
-    ack->worker = worker_ref(w);
+  if (id && JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_INT64)
     ack->id = json_node_get_int(id);
-    run_txn_commit(t, ack_committed, ack);
-  } else {
-    run_txn_commit(t, NULL, NULL);
-  }
+  worker_commit_started(w);
+  run_txn_commit(t, ack_committed, ack);
 }
 
 static void
@@ -528,8 +554,21 @@ on_event_message(Worker *w, Run *run, JsonObject *msg)
     engine_worker_protocol_error(w, why);
     return;
   }
+  if (run->pending->event_count >= EVENTS_PER_RUN_MAX) {
+    g_autofree char *why = g_strdup_printf("the run logged %u events, the most a run may", EVENTS_PER_RUN_MAX);
+    engine_worker_protocol_error(w, why);
+    return;
+  }
   JsonObject *data = shiftd_json_get_object(msg, "data");
   data = data ? json_object_ref(data) : json_object_new();
+  g_autofree char *text = shiftd_json_object_to_string(data);
+  if (strlen(text) > EVENT_JSON_MAX) {
+    json_object_unref(data);
+    g_autofree char *why = g_strdup_printf("worker protocol error: a \"%s\" event of %zu bytes (at most %u)", kind,
+                                           strlen(text), EVENT_JSON_MAX);
+    engine_worker_protocol_error(w, why);
+    return;
+  }
   summarize_event(run, kind, data);
   RunTxn *t = run_txn_begin(run);
   run_txn_event(t, kind, data);
@@ -556,43 +595,86 @@ on_checkpoint_message(Worker *w, Run *run, JsonObject *msg)
   commit_and_ack(t, w, msg);
 }
 
+/* A worker's text for Result or Error, cut to what the bus carries; a note
+ * (staged before the final event, which is always last) says so. `full` is
+ * the length the worker says it had before cutting it itself. */
+static char *
+bounded_text(RunTxn *t, const char *what, const char *text, gint64 full)
+{
+  gsize len = strlen(text);
+  gsize was = full > 0 && (gsize)full > len ? (gsize)full : len;
+  if (was <= SHIFTD_TEXT_MAX_BYTES)
+    return g_strdup(text);
+  char *cut = shiftd_utf8_truncate(text, SHIFTD_TEXT_CUT_BYTES);
+  JsonObject *note = json_object_new();
+  g_autofree char *line = g_strdup_printf("the %s was %zu bytes; only the first %u are kept", what, was,
+                                          SHIFTD_TEXT_CUT_BYTES);
+  json_object_set_string_member(note, "text", line);
+  run_txn_event(t, "note", note);
+  return cut;
+}
+
+/* NULL when the question may be put to people; else why not. */
+static char *
+check_question(const char *question, JsonArray *choices)
+{
+  if (question[0] == '\0')
+    return g_strdup("worker protocol error: ask without a question");
+  if (strlen(question) > SHIFTD_QUESTION_MAX_BYTES)
+    return g_strdup_printf("the worker asked a question of %zu bytes (at most %u)", strlen(question),
+                           SHIFTD_QUESTION_MAX_BYTES);
+  guint n = choices ? json_array_get_length(choices) : 0;
+  if (n > SHIFTD_CHOICES_MAX)
+    return g_strdup_printf("the worker asked a question with %u choices (at most %u)", n, SHIFTD_CHOICES_MAX);
+  for (guint i = 0; i < n; i++) {
+    const char *c = json_array_get_string_element(choices, i);
+    if (c && strlen(c) > SHIFTD_CHOICE_MAX_BYTES)
+      return g_strdup_printf("the worker asked a question with a choice of %zu bytes (at most %u)", strlen(c),
+                             SHIFTD_CHOICE_MAX_BYTES);
+  }
+  return NULL;
+}
+
 static void
 on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
 {
   ShiftdRunRow *row = run->pending;
   RunTxn *t = NULL;
   JsonObject *data = json_object_new();
+  gint64 full = shiftd_json_get_int(msg, "full_bytes", 0);
 
   if (g_str_equal(type, "done")) {
-    const char *result = shiftd_json_get_string(msg, "result", "");
+    t = run_txn_begin(run);
+    g_autofree char *result = bounded_text(t, "result", shiftd_json_get_string(msg, "result", ""), full);
     shiftd_set_string(&row->result, result);
     set_summary(run, result[0] ? result : "done");
     json_object_set_string_member(data, "result", result);
-    t = run_txn_begin(run);
     stage_final(t, run, SHIFTD_STATE_DONE, "done", data);
   } else if (g_str_equal(type, "no_work")) {
-    const char *reason = shiftd_json_get_string(msg, "reason", "");
+    t = run_txn_begin(run);
+    g_autofree char *reason = bounded_text(t, "reason", shiftd_json_get_string(msg, "reason", ""), full);
     shiftd_set_string(&row->result, reason);
     set_summaryf(run, "no work: %s", reason[0] ? reason : "nothing to do");
     json_object_set_string_member(data, "reason", reason);
-    t = run_txn_begin(run);
     stage_final(t, run, SHIFTD_STATE_IDLE, "no_work", data);
   } else if (g_str_equal(type, "error")) {
-    const char *reason = shiftd_json_get_string(msg, "reason", "the worker reported an error");
+    t = run_txn_begin(run);
+    g_autofree char *reason =
+      bounded_text(t, "error", shiftd_json_get_string(msg, "reason", "the worker reported an error"), full);
     shiftd_set_string(&row->error, reason);
     set_summaryf(run, "failed: %s", reason);
     json_object_set_string_member(data, "error", reason);
-    t = run_txn_begin(run);
     stage_final(t, run, SHIFTD_STATE_FAILED, "failed", data);
   } else { /* ask */
     const char *question = shiftd_json_get_string(msg, "question", "");
-    if (question[0] == '\0') {
+    JsonArray *arr = shiftd_json_get_array(msg, "choices");
+    g_autofree char *refused = check_question(question, arr);
+    if (refused) {
       json_object_unref(data);
-      engine_worker_protocol_error(w, "worker protocol error: ask without a question");
+      engine_worker_protocol_error(w, refused);
       return;
     }
     g_autoptr(GStrvBuilder) choices = g_strv_builder_new();
-    JsonArray *arr = shiftd_json_get_array(msg, "choices");
     for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
       const char *c = json_array_get_string_element(arr, i);
       if (c && c[0])
@@ -641,9 +723,11 @@ engine_worker_message(Worker *w, const char *type, JsonObject *msg)
     return;
 
   if (g_str_equal(type, "want_slot")) {
-    slot_limiter_request(w->daemon->slots, w);
+    if (!slot_limiter_request(w->daemon->slots, w))
+      engine_worker_protocol_error(w, "worker protocol error: want_slot while it holds or waits for a slot");
   } else if (g_str_equal(type, "free_slot")) {
-    slot_limiter_release(w->daemon->slots, w);
+    if (!slot_limiter_release(w->daemon->slots, w))
+      engine_worker_protocol_error(w, "worker protocol error: free_slot without a slot");
   } else if (g_str_equal(type, "event")) {
     on_event_message(w, run, msg);
   } else if (g_str_equal(type, "checkpoint")) {

@@ -168,10 +168,13 @@ emit_decision_requested(Daemon *d, Run *run)
   int r = sd_bus_message_new_signal(d->bus, &m, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "DecisionRequested");
   if (r < 0)
     return r;
-  r = sd_bus_message_append(m, "sos", run->published->name, run->path, run->published->question);
+  /* on the system bus the question is for those who may read it, by call */
+  gboolean content = d->mode == DAEMON_MODE_USER;
+  char *none[] = { NULL };
+  r = sd_bus_message_append(m, "sos", run->published->name, run->path, content ? run->published->question : "");
   if (r < 0)
     return r;
-  r = sd_bus_message_append_strv(m, run->published->choices);
+  r = sd_bus_message_append_strv(m, content ? run->published->choices : none);
   if (r < 0)
     return r;
   return sd_bus_send(d->bus, m, NULL);

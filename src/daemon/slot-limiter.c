@@ -41,25 +41,27 @@ grant_waiting(SlotLimiter *l)
   }
 }
 
-void
+gboolean
 slot_limiter_request(SlotLimiter *l, gpointer waiter)
 {
   if (g_hash_table_contains(l->holders, waiter) || g_queue_find(&l->queue, waiter))
-    return;
+    return FALSE;
   g_queue_push_tail(&l->queue, waiter);
   grant_waiting(l);
   l->changed(l->user_data);
+  return TRUE;
 }
 
-void
+gboolean
 slot_limiter_release(SlotLimiter *l, gpointer waiter)
 {
   gboolean held = g_hash_table_remove(l->holders, waiter);
   gboolean queued = g_queue_remove(&l->queue, waiter);
   if (!held && !queued)
-    return;
+    return FALSE;
   grant_waiting(l);
   l->changed(l->user_data);
+  return TRUE;
 }
 
 guint

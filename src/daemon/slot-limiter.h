@@ -14,10 +14,11 @@ typedef void (*SlotChangedFn)(gpointer user_data);
 SlotLimiter *slot_limiter_new(guint slots, SlotGrantFn grant, SlotChangedFn changed, gpointer user_data);
 void slot_limiter_free(SlotLimiter *l);
 
-/* Queues waiter (or grants at once). A waiter may hold or wait for one slot at a time. */
-void slot_limiter_request(SlotLimiter *l, gpointer waiter);
-/* Gives back a held slot, or leaves the queue. Harmless when neither. */
-void slot_limiter_release(SlotLimiter *l, gpointer waiter);
+/* Queues waiter (or grants at once). A waiter may hold or wait for one slot at
+ * a time: FALSE (and nothing done) when it already does. */
+gboolean slot_limiter_request(SlotLimiter *l, gpointer waiter);
+/* Gives back a held slot, or leaves the queue; FALSE when it did neither. */
+gboolean slot_limiter_release(SlotLimiter *l, gpointer waiter);
 
 guint slot_limiter_get_slots(SlotLimiter *l);
 guint slot_limiter_get_in_use(SlotLimiter *l);

@@ -14,6 +14,16 @@
 
 /* A worker that has closed its socket but lingers is stopped after this long. */
 #define WORKER_LINGER_USEC (5 * G_USEC_PER_SEC)
+/* What one worker may cost the daemon (DESIGN.md: hostile input is bounded).
+ * Reading stops after this much per wake-up, so other work goes on... */
+#define READ_PER_WAKEUP (256 * 1024)
+/* ...and while this many of its changes wait for the store (resuming at half). */
+#define IN_FLIGHT_MAX 256
+/* A worker sends a few messages a step; this many in one second is a flood. */
+#define FLOOD_MESSAGES_PER_SEC 5000
+/* Output it does not read: a hello (which may carry a whole checkpoint) and
+ * a margin; more means it stopped reading. */
+#define UNREAD_OUTPUT_MAX (SHIFTD_PROTOCOL_MAX_LINE + 1024 * 1024)
 
 static int on_worker_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
@@ -86,7 +96,14 @@ update_events(Worker *w)
 {
   if (w->io_source == NULL)
     return;
-  sd_event_source_set_io_events(w->io_source, EPOLLIN | (w->out->len ? EPOLLOUT : 0));
+  uint32_t events = (w->reading_paused ? 0 : EPOLLIN) | (w->out->len ? EPOLLOUT : 0);
+  /* a paused worker that hung up would wake us without end (EPOLLHUP cannot be masked) */
+  if (events == 0) {
+    sd_event_source_set_enabled(w->io_source, SD_EVENT_OFF);
+    return;
+  }
+  sd_event_source_set_io_events(w->io_source, events);
+  sd_event_source_set_enabled(w->io_source, SD_EVENT_ON);
 }
 
 static void
@@ -115,13 +132,36 @@ worker_send(Worker *w, JsonObject *message)
     return;
   g_string_append(w->out, line);
   flush_out(w);
+  if (w->out->len > UNREAD_OUTPUT_MAX) {
+    g_string_truncate(w->out, 0);
+    g_autofree char *why = g_strdup_printf("worker protocol error: the worker left more than %u MiB unread on its "
+                                           "socket; it was stopped", UNREAD_OUTPUT_MAX / (1024 * 1024));
+    engine_worker_protocol_error(w, why);
+  }
+}
+
+/* FALSE (and the attempt ended) when the worker floods its socket. */
+static gboolean
+count_message(Worker *w)
+{
+  guint64 now = (guint64)g_get_monotonic_time();
+  if (now - w->window_start_mono >= G_USEC_PER_SEC) {
+    w->window_start_mono = now;
+    w->window_messages = 0;
+  }
+  if (++w->window_messages <= FLOOD_MESSAGES_PER_SEC)
+    return TRUE;
+  g_autofree char *why = g_strdup_printf("worker protocol error: the worker flooded its socket (more than %u "
+                                         "messages in one second); it was stopped", FLOOD_MESSAGES_PER_SEC);
+  engine_worker_protocol_error(w, why);
+  return FALSE;
 }
 
 static gboolean
 process_lines(Worker *w)
 {
   char *line;
-  while (!w->abandoned && (line = shiftd_line_reader_pop(w->reader))) {
+  while (!w->abandoned && !w->reading_paused && (line = shiftd_line_reader_pop(w->reader))) {
     g_autofree char *owned = line;
     g_autoptr(GError) error = NULL;
     const char *type = NULL;
@@ -131,17 +171,23 @@ process_lines(Worker *w)
       engine_worker_protocol_error(w, why);
       return FALSE;
     }
+    if (!count_message(w))
+      return FALSE;
     engine_worker_message(w, type, msg);
   }
   return !w->abandoned;
 }
 
-/* Reads what is there; FALSE at EOF or on a fatal error. */
+/* Reads what is there, up to READ_PER_WAKEUP (unbounded when the worker is
+ * gone and its last words are wanted); FALSE at EOF or on a fatal error. */
 static gboolean
-read_input(Worker *w)
+read_input(Worker *w, gboolean bounded)
 {
   char buf[65536];
+  gsize total = 0;
   for (;;) {
+    if (bounded && (total >= READ_PER_WAKEUP || w->reading_paused))
+      return TRUE;
     ssize_t n = read(w->fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR)
@@ -152,6 +198,7 @@ read_input(Worker *w)
     }
     if (n == 0)
       return FALSE;
+    total += (gsize)n;
     if (w->abandoned)
       continue;
     g_autoptr(GError) error = NULL;
@@ -180,8 +227,8 @@ on_worker_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
   Worker *w = worker_ref(userdata);
   if (revents & EPOLLOUT)
     flush_out(w);
-  if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    if (!read_input(w)) {
+  if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR) && !w->reading_paused) {
+    if (!read_input(w, TRUE)) {
       /* EOF: the process's exit will end the attempt; make sure it comes. */
       w->io_source = sd_event_source_disable_unref(w->io_source);
       if (!w->exited && w->kill_timer == NULL)
@@ -222,9 +269,35 @@ worker_process_exited(Worker *w, const char *reason)
   w->exited = TRUE;
   w->kill_timer = sd_event_source_disable_unref(w->kill_timer);
   /* Everything it wrote before dying is still in the socket: read it first. */
-  if (w->fd >= 0 && w->io_source)
-    read_input(w);
+  if (w->fd >= 0 && w->io_source) {
+    w->reading_paused = FALSE;
+    read_input(w, FALSE);
+  }
   close_socket(w);
   engine_worker_gone(w, reason);
+  worker_unref(w);
+}
+
+void
+worker_commit_started(Worker *w)
+{
+  if (++w->in_flight >= IN_FLIGHT_MAX && !w->reading_paused) {
+    w->reading_paused = TRUE;
+    update_events(w);
+  }
+}
+
+void
+worker_commit_done(Worker *w)
+{
+  if (w->in_flight > 0)
+    w->in_flight--;
+  if (!w->reading_paused || w->in_flight > IN_FLIGHT_MAX / 2)
+    return;
+  w->reading_paused = FALSE;
+  worker_ref(w);
+  /* what was read while paused goes first */
+  if (process_lines(w))
+    update_events(w);
   worker_unref(w);
 }

@@ -25,6 +25,11 @@ struct Worker {
   gboolean abandoned;  /* the run stopped listening: cancelled, timed out, bad protocol */
   gboolean stopping;   /* stop requested */
   gboolean exited;
+  /* bounds on what one worker can make the daemon hold or do */
+  guint in_flight;            /* its changes the store has not made durable yet */
+  gboolean reading_paused;    /* in_flight reached its bound: lines wait in the reader */
+  guint64 window_start_mono;  /* flood check: this second's start and count */
+  guint window_messages;
 };
 
 /* A worker with a fresh socketpair; *child_fd is the worker's end. */
@@ -38,6 +43,11 @@ void worker_send(Worker *w, JsonObject *message);
 void worker_stop(Worker *w, const char *reason);
 /* The run no longer takes anything from this worker, and it is stopped. */
 void worker_abandon(Worker *w, const char *reason);
+
+/* One of its changes went to the store / came back durable: too many at once
+ * and the daemon stops reading it until the store catches up. */
+void worker_commit_started(Worker *w);
+void worker_commit_done(Worker *w);
 
 /* From the backend: the process is gone. reason: NULL for a clean exit 0,
  * else why ("exited with status 2", "killed by signal KILL", "memory limit"). */

@@ -312,8 +312,14 @@ shiftd_link_send(ShiftdLink *link, JsonObject *message, gint64 *out_id, GError *
   gsize len = strlen(line);
   if (len - 1 > SHIFTD_PROTOCOL_MAX_LINE) {
     /* The daemon would refuse it; say so here, where the reason is known. */
-    g_set_error(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_FAILED,
-                "a \"%s\" message of %" G_GSIZE_FORMAT " bytes is over the protocol's line limit", type, len);
+    if (g_str_equal(type, "checkpoint"))
+      g_set_error(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_FAILED,
+                  "the conversation has grown to %" G_GSIZE_FORMAT " bytes, more than a checkpoint may hold (%d MiB)",
+                  len, SHIFTD_PROTOCOL_MAX_LINE >> 20);
+    else
+      g_set_error(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_FAILED,
+                  "a \"%s\" message of %" G_GSIZE_FORMAT " bytes is over the protocol's line limit (%d MiB)", type,
+                  len, SHIFTD_PROTOCOL_MAX_LINE >> 20);
     g_free(line);
     if (numbered)
       link->next_id--; /* never sent: keep the ids without gaps */

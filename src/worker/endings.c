@@ -1,6 +1,10 @@
 #include "endings.h"
 
+#include <string.h>
+
+#include "json-util.h"
 #include "protocol.h"
+#include "shiftd-names.h"
 
 JsonObject *
 shiftd_ending_done(const char *result)
@@ -43,4 +47,19 @@ shiftd_ending_error(const char *reason)
   JsonObject *m = shiftd_protocol_message_new("error");
   json_object_set_string_member(m, "reason", reason);
   return m;
+}
+
+void
+shiftd_ending_bound(JsonObject *ending)
+{
+  static const char *const members[] = { "result", "reason", NULL };
+  for (const char *const *m = members; *m; m++) {
+    const char *text = shiftd_json_get_string(ending, *m, NULL);
+    if (text == NULL || strlen(text) <= SHIFTD_TEXT_MAX_BYTES)
+      continue;
+    gsize full = strlen(text);
+    g_autofree char *cut = shiftd_utf8_truncate(text, SHIFTD_TEXT_CUT_BYTES);
+    json_object_set_string_member(ending, *m, cut);
+    json_object_set_int_member(ending, "full_bytes", (gint64)full);
+  }
 }

@@ -1,5 +1,6 @@
 #include "hello.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -102,6 +103,7 @@ parse_settings(JsonObject *s, ShiftdHello *h, GError **error)
       !opt_string(s, "workspace", "", &h->workspace, error) ||
       !opt_string(s, "notes_path", "", &h->notes_path, error) ||
       !opt_string(s, "wake_if", "", &h->wake_if, error) ||
+      !opt_string(s, "unconfined", NULL, &h->unconfined, error) ||
       !parse_tools(s, h, error))
     return FALSE;
   if (!opt_uint(s, "max_steps", DEFAULT_MAX_STEPS, G_MAXUINT, &v, error))
@@ -113,6 +115,8 @@ parse_settings(JsonObject *s, ShiftdHello *h, GError **error)
     return FALSE;
   h->output_cap = (gsize)v;
   h->private_network = shiftd_json_get_bool(s, "private_network", FALSE);
+  h->state_directory = shiftd_json_get_bool(s, "state_directory", FALSE);
+  h->review = shiftd_json_get_bool(s, "review", FALSE);
   return TRUE;
 }
 
@@ -210,6 +214,7 @@ shiftd_hello_free(ShiftdHello *h)
   g_free(h->workspace);
   g_free(h->notes_path);
   g_free(h->wake_if);
+  g_free(h->unconfined);
   g_free(h->base_url);
   g_free(h->model_name);
   if (h->api_key)
@@ -222,4 +227,43 @@ gboolean
 shiftd_hello_tool_enabled(const ShiftdHello *hello, const char *tool)
 {
   return g_strv_contains((const char *const *)hello->tools, tool);
+}
+
+static gboolean
+make_dir(const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents(dir, 0700) == 0)
+    return TRUE;
+  int e = errno;
+  g_set_error(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_FAILED, "cannot create %s: %s", dir, g_strerror(e));
+  return FALSE;
+}
+
+static gboolean
+resolve(char **path, const char *state_dir, gboolean is_dir, GError **error)
+{
+  if (**path == '\0')
+    return TRUE;
+  if (!g_path_is_absolute(*path)) {
+    if (state_dir == NULL) {
+      g_set_error(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_FAILED, "%s is not an absolute path", *path);
+      return FALSE;
+    }
+    g_autofree char *relative = *path;
+    *path = g_build_filename(state_dir, relative, NULL);
+  }
+  g_autofree char *dir = is_dir ? g_strdup(*path) : g_path_get_dirname(*path);
+  return make_dir(dir, error);
+}
+
+gboolean
+shiftd_hello_prepare_dirs(ShiftdHello *h, const char *state_dir, GError **error)
+{
+  if (h->state_directory && (state_dir == NULL || !g_path_is_absolute(state_dir))) {
+    g_set_error(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_FAILED,
+                "the agent's files are in the unit's StateDirectory=, but $STATE_DIRECTORY is not set");
+    return FALSE;
+  }
+  const char *base = h->state_directory ? state_dir : NULL;
+  return resolve(&h->workspace, base, TRUE, error) && resolve(&h->notes_path, base, FALSE, error);
 }

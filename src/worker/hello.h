@@ -25,6 +25,9 @@ typedef struct {
   char *notes_path;     /* "" = none */
   gboolean private_network; /* shell commands run without network */
   char *wake_if;        /* "" = none: the precheck before a fresh start's first model call */
+  gboolean state_directory; /* workspace and notes_path are relative to $STATE_DIRECTORY */
+  gboolean review;      /* the review beat: sees the notes, and its result replaces them */
+  char *unconfined;     /* NULL, or why commands cannot be confined (they are refused) */
 
   /* model */
   char *base_url;
@@ -40,5 +43,8 @@ typedef struct {
 ShiftdHello *shiftd_hello_parse(JsonObject *message, GError **error);
 void shiftd_hello_free(ShiftdHello *hello);
 gboolean shiftd_hello_tool_enabled(const ShiftdHello *hello, const char *tool);
+/* Makes workspace and notes_path absolute (under state_dir, the unit's
+ * $STATE_DIRECTORY, when the hello says so) and creates their directories. */
+gboolean shiftd_hello_prepare_dirs(ShiftdHello *hello, const char *state_dir, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdHello, shiftd_hello_free)

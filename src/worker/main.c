@@ -4,9 +4,11 @@
  * Exit status: 0 once an ending was sent (or the daemon cancelled us),
  * 1 when the daemon's socket was lost first, 2 for a bad command line. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "agent-loop.h"
@@ -15,6 +17,7 @@
 #include "endings.h"
 #include "hello.h"
 #include "log.h"
+#include "review.h"
 #include "time-span.h"
 #include "tool-shell.h"
 #include "worker-error.h"
@@ -57,6 +60,7 @@ end_attempt(ShiftdLink *link, JsonObject *ending, const char *run, const char *a
     log_run(LOG_INFO, run, agent, "ending: %s", type);
 
   gint64 id = 0;
+  shiftd_ending_bound(ending);
   if (!shiftd_link_release_slot(link, &error) || !shiftd_link_send(link, ending, &id, &error)) {
     log_run(LOG_ERR, run, agent, "could not send the ending: %s", error->message);
     return g_error_matches(error, SHIFTD_WORKER_ERROR, SHIFTD_WORKER_ERROR_CANCELLED) ? 0 : 1;
@@ -102,12 +106,21 @@ run_attempt(ShiftdLink *link)
   }
   shiftd_log_add_secret(hello->api_key);
   shiftd_link_set_secret(link, hello->api_key);
+  if (!shiftd_hello_prepare_dirs(hello, g_getenv("STATE_DIRECTORY"), &error)) {
+    g_autoptr(JsonObject) ending = shiftd_ending_error(error->message);
+    return end_attempt(link, ending, hello->run, hello->agent);
+  }
   log_run(LOG_INFO, hello->run, hello->agent, "attempt %u starts at step %u (%s)", hello->attempt, hello->step,
           hello->messages ? (hello->answer ? "resuming with an answer" : "resuming") : "fresh start");
 
   g_autoptr(JsonObject) ending = shiftd_agent_loop_run(hello, link, &error);
   if (ending == NULL)
     return end_on_link_error(link, error, hello->run, hello->agent);
+  if (hello->review && g_str_equal(json_object_get_string_member(ending, "type"), "done") &&
+      !shiftd_review_save(hello, json_object_get_string_member(ending, "result"), &error)) {
+    g_clear_pointer(&ending, json_object_unref);
+    ending = shiftd_ending_error(error->message);
+  }
   return end_attempt(link, ending, hello->run, hello->agent);
 }
 
@@ -126,6 +139,13 @@ main(int argc, char **argv)
   }
 
   shiftd_log_init("shiftd-worker");
+  /* The API key comes over the socket and lives in this process: tools run
+   * as the same user, so they must not read our memory (/proc/PID/mem,
+   * ptrace). Commands we exec are dumpable again, as they should be. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    log_error("cannot make the worker undumpable: %s", g_strerror(errno));
+    return 1;
+  }
   setup_signals();
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     log_error("could not initialise libcurl");

@@ -1,5 +1,7 @@
 #include "prompt.h"
 
+#include "review.h"
+
 char *
 shiftd_prompt_system(const ShiftdHello *hello)
 {
@@ -56,6 +58,7 @@ shiftd_prompt_initial_messages(const ShiftdHello *hello)
   JsonArray *messages = json_array_new();
   g_autofree char *system = shiftd_prompt_system(hello);
   json_array_add_object_element(messages, message("system", system));
-  json_array_add_object_element(messages, message("user", hello->task ? hello->task : ""));
+  g_autofree char *task = hello->review ? shiftd_review_task(hello) : g_strdup(hello->task ? hello->task : "");
+  json_array_add_object_element(messages, message("user", task));
   return messages;
 }

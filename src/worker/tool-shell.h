@@ -11,7 +11,7 @@ typedef struct {
   const char *workdir;   /* "" = / */
   guint64 timeout_usec;  /* 0 = none */
   gsize output_cap;
-  gboolean private_network; /* the command gets a network namespace of its own, with nothing in it */
+  gboolean private_network; /* the command may make no socket but AF_UNIX */
 } ShiftdShellRequest;
 
 /* Fills *ok (exit status 0) and *text (status line and output). Fails only

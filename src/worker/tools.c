@@ -4,6 +4,7 @@
 
 #include "json-util.h"
 #include "log.h"
+#include "shiftd-names.h"
 #include "time-span.h"
 #include "tool-files.h"
 #include "tool-notes.h"
@@ -164,6 +165,22 @@ run_ask_human(JsonObject *args, ShiftdToolResult *result)
     bad(result, "ask_human needs a non-empty question");
     return;
   }
+  /* what a person can read in a notification: the daemon refuses more */
+  if (strlen(question) > SHIFTD_QUESTION_MAX_BYTES) {
+    bad(result, "the question of ask_human is %zu bytes; ask it in at most %u", strlen(question),
+        SHIFTD_QUESTION_MAX_BYTES);
+    return;
+  }
+  if (g_strv_length(result->choices) > SHIFTD_CHOICES_MAX) {
+    bad(result, "ask_human offers %u choices; offer at most %u", g_strv_length(result->choices), SHIFTD_CHOICES_MAX);
+    return;
+  }
+  for (char **c = result->choices; *c; c++) {
+    if (strlen(*c) > SHIFTD_CHOICE_MAX_BYTES) {
+      bad(result, "a choice of ask_human is %zu bytes; keep each to at most %u", strlen(*c), SHIFTD_CHOICE_MAX_BYTES);
+      return;
+    }
+  }
   if (dflt && *dflt == '\0')
     dflt = NULL;
   if (dflt && result->choices[0] && !g_strv_contains((const char *const *)result->choices, dflt)) {
@@ -202,6 +219,10 @@ run_optional(const ShiftdHello *hello, ShiftdLink *link, const char *name, JsonO
 {
   g_autoptr(GError) local = NULL;
   if (g_str_equal(name, "shell")) {
+    if (hello->unconfined) {
+      bad(result, "the shell tool is refused: commands cannot be confined here (%s)", hello->unconfined);
+      return TRUE;
+    }
     ShiftdShellRequest req = {
       .workdir = hello->workspace,
       .timeout_usec = hello->shell_timeout_usec,

@@ -13,6 +13,12 @@ gboolean
 shiftd_wake_if_check(const ShiftdHello *hello, ShiftdLink *link, JsonObject **ending, GError **error)
 {
   *ending = NULL;
+  if (hello->unconfined) {
+    g_autofree char *reason = g_strdup_printf("WakeIf= cannot run: commands cannot be confined here (%s)",
+                                              hello->unconfined);
+    *ending = shiftd_ending_error(reason);
+    return TRUE;
+  }
   ShiftdShellRequest req = {
     .command = hello->wake_if,
     .workdir = hello->workspace,

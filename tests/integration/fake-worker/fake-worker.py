@@ -3,7 +3,9 @@
 (tests link this file under each name): garbage, exit3, segv, unknown-type,
 huge-line, bad-kind, silent-exit, bad-utf8, hog (allocates without end),
 ask-linger (asks, and after the ack lingers before it exits; resumed with an
-answer, finishes with it)."""
+answer, finishes with it), deep (a line nested 60000 arrays deep), flood
+(want_slot/free_slot without end, never reading), big-result (a 20 MB
+result), big-question (a 5000-byte question), many-choices (40 choices)."""
 
 import json
 import os
@@ -53,6 +55,25 @@ elif mode == "hog":
     hoard = []
     while True:
         hoard.append(bytearray(8 << 20))
+elif mode == "deep":
+    send(b'{"type":"event","id":1,"kind":"note","data":{"text":' + b"[" * 60000 + b"]" * 60000 + b"}}\n")
+elif mode == "flood":
+    lines = b'{"type":"want_slot"}\n{"type":"free_slot"}\n' * 4096
+    end = time.monotonic() + 30
+    try:
+        while time.monotonic() < end:
+            send(lines)
+    except BrokenPipeError:
+        sys.exit(1)
+elif mode == "big-result":
+    send(json.dumps({"type": "done", "id": 1, "result": "r" * (20 << 20)}).encode() + b"\n")
+    sys.stdin.readline()  # the ack
+    sys.exit(0)
+elif mode in ("big-question", "many-choices"):
+    question = "q" * 5000 if mode == "big-question" else "Which?"
+    choices = ["c%d" % i for i in range(40 if mode == "many-choices" else 2)]
+    send(json.dumps({"type": "ask", "id": 1, "question": question, "choices": choices, "default": None,
+                     "timeout_usec": 0, "tool_call_id": "call_1"}).encode() + b"\n")
 elif mode == "bad-utf8":
     send(b'{"type":"event","id":1,"kind":"note","data":{"text":"\xff\xfe"}}\n')
 # Linger: the daemon must stop us.

@@ -1,0 +1,233 @@
+#include "launch-spec.h"
+
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "run.h"
+
+#define SHELL_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
+#define TOOL_OUTPUT_CAP 65536
+
+void
+launch_spec_free(LaunchSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  run_as_free(spec->run_as);
+  g_free(spec->workspace);
+  g_free(spec->notes_dir);
+  g_free(spec->state_directory);
+  g_free(spec->hide_state_dir);
+  if (spec->hide_dirs)
+    g_ptr_array_unref(spec->hide_dirs);
+  if (spec->hide_files)
+    g_ptr_array_unref(spec->hide_files);
+  g_free(spec->hidden_node);
+  g_free(spec);
+}
+
+static gboolean
+has_tool(const AgentConfig *c, const char *tool)
+{
+  return g_strv_contains((const char *const *)c->tools, tool);
+}
+
+static gboolean
+wants_workspace(const AgentConfig *c)
+{
+  return has_tool(c, "shell") || has_tool(c, "read_file") || has_tool(c, "write_file");
+}
+
+/* A review writes the notes whether or not the agent has the notes tool. */
+static gboolean
+wants_notes(const AgentConfig *c, Run *run)
+{
+  return has_tool(c, "notes") || g_str_equal(run->pending->trigger, "review");
+}
+
+/* The same uid for an agent from one launch to the next (its files keep
+ * their owner), and never one another agent has. */
+static uid_t
+dynamic_uid(Daemon *d, const char *home)
+{
+  if (d->dynamic_uids == NULL)
+    d->dynamic_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  gpointer uid;
+  if (g_hash_table_lookup_extended(d->dynamic_uids, home, NULL, &uid))
+    return (uid_t)GPOINTER_TO_UINT(uid);
+  g_autoptr(GHashTable) taken = g_hash_table_new(NULL, NULL);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, d->dynamic_uids);
+  while (g_hash_table_iter_next(&it, NULL, &value))
+    g_hash_table_add(taken, value);
+  uid_t u = run_as_allocate_uid(home, taken);
+  g_hash_table_insert(d->dynamic_uids, g_strdup(home), GUINT_TO_POINTER((guint)u));
+  return u;
+}
+
+/* DIR/HOME, made if missing: 0700 and owned by the run's user. The parents
+ * are root's and may only be passed through, so no agent can swap its
+ * directory for a link to something else. */
+static char *
+prepare_home_dir(Daemon *d, const char *kind, const RunAs *as, GError **error)
+{
+  g_autofree char *parent = g_build_filename(d->state_dir, kind, NULL);
+  char *dir = g_build_filename(parent, as->home, NULL);
+  /* passable by every agent's user whatever the umask */
+  if (g_mkdir_with_parents(parent, 0711) < 0 || chmod(parent, 0711) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+    int e = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot create %s: %s", dir, g_strerror(e));
+    g_free(dir);
+    return NULL;
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    int e = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open %s: %s", dir, g_strerror(e));
+    if (fd >= 0)
+      close(fd);
+    g_free(dir);
+    return NULL;
+  }
+  gboolean switching = as->kind != RUN_AS_DAEMON;
+  if (switching && (st.st_uid != as->uid || st.st_gid != as->gid)) {
+    /* Only the directory: files made under another uid keep their owner
+     * (chown-ing what an agent could have swapped for a link is not safe). */
+    if (fchown(fd, as->uid, as->gid) < 0) {
+      int e = errno;
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot give %s to uid %u: %s", dir,
+                  (unsigned)as->uid, g_strerror(e));
+      close(fd);
+      g_free(dir);
+      return NULL;
+    }
+    if (st.st_uid != 0)
+      log_warning("%s now belongs to uid %u (was %u); files in it keep their owner", dir, (unsigned)as->uid,
+                  (unsigned)st.st_uid);
+  }
+  if ((st.st_mode & 07777) != 0700)
+    (void)fchmod(fd, 0700);
+  close(fd);
+  return dir;
+}
+
+static void
+hide_if_there(LaunchSpec *spec, const char *path)
+{
+  if (path == NULL || !g_path_is_absolute(path))
+    return;
+  if (g_file_test(path, G_FILE_TEST_IS_DIR))
+    g_ptr_array_add(spec->hide_dirs, g_strdup(path));
+  else if (g_file_test(path, G_FILE_TEST_EXISTS))
+    g_ptr_array_add(spec->hide_files, g_strdup(path));
+}
+
+/* What a hidden file looks like from inside: empty, mode 0000, root's (or
+ * the daemon user's), on a read-only mount: opening it is refused. */
+static char *
+hidden_node(Daemon *d, GError **error)
+{
+  char *path = g_build_filename(d->state_dir, ".hidden", NULL);
+  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd < 0 || fchmod(fd, 0) < 0) {
+    int e = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot make %s: %s", path, g_strerror(e));
+    if (fd >= 0)
+      close(fd);
+    g_free(path);
+    return NULL;
+  }
+  close(fd);
+  return path;
+}
+
+static gboolean
+is_under(const char *path, const char *dir)
+{
+  gsize n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+LaunchSpec *
+launch_spec_new(Daemon *d, Agent *agent, Run *run, GError **error)
+{
+  g_autoptr(LaunchSpec) spec = g_new0(LaunchSpec, 1);
+  spec->config = agent->config;
+  spec->private_network = agent->config->private_network;
+  spec->confine_error = d->backend->confine_error;
+  spec->run_as = run_as_for(agent->config, agent->user, run->pending->owner);
+  gboolean workspace = wants_workspace(agent->config);
+  gboolean notes = wants_notes(agent->config, run);
+
+  if (spec->run_as->kind != RUN_AS_DAEMON && d->backend->state_directories) {
+    /* systemd makes it and gives it to the run's user: the daemon chowns nothing */
+    if (workspace || notes)
+      spec->state_directory = g_strconcat("shiftd-agents/", spec->run_as->home, NULL);
+  } else {
+    if (spec->run_as->kind == RUN_AS_DYNAMIC) {
+      uid_t uid = dynamic_uid(d, spec->run_as->home);
+      if (uid == (uid_t)-1) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "no free uid for agent %s in 61184-65519",
+                    agent->name);
+        return NULL;
+      }
+      spec->run_as->uid = uid;
+      spec->run_as->gid = (gid_t)uid;
+    }
+    if (workspace && (spec->workspace = prepare_home_dir(d, "workspace", spec->run_as, error)) == NULL)
+      return NULL;
+    if (notes && (spec->notes_dir = prepare_home_dir(d, "notes", spec->run_as, error)) == NULL)
+      return NULL;
+  }
+
+  spec->hide_state_dir = g_strdup(d->state_dir);
+  spec->hide_dirs = g_ptr_array_new_with_free_func(g_free);
+  spec->hide_files = g_ptr_array_new_with_free_func(g_free);
+  hide_if_there(spec, d->config_dir);
+  const char *key = d->config->model_api_key_file;
+  if (key && !is_under(key, d->config_dir))
+    hide_if_there(spec, key);
+  if (spec->hide_files->len > 0 && (spec->hidden_node = hidden_node(d, error)) == NULL)
+    return NULL;
+  return g_steal_pointer(&spec);
+}
+
+void
+launch_spec_fill_settings(const LaunchSpec *spec, Agent *agent, Run *run, JsonObject *settings)
+{
+  const AgentConfig *c = agent->config;
+  json_object_set_string_member(settings, "instructions", c->instructions);
+  JsonArray *tools = json_array_new();
+  for (char **t = c->tools; *t; t++)
+    json_array_add_string_element(tools, *t);
+  json_object_set_array_member(settings, "tools", tools);
+  json_object_set_int_member(settings, "max_steps", run->pending->max_steps);
+  json_object_set_int_member(settings, "shell_timeout_usec", SHELL_TIMEOUT_USEC);
+  json_object_set_int_member(settings, "output_cap", TOOL_OUTPUT_CAP);
+  json_object_set_boolean_member(settings, "private_network", c->private_network);
+  if (spec->confine_error)
+    json_object_set_string_member(settings, "unconfined", spec->confine_error);
+  /* a review looks back at the work done; it does not ask whether there is any */
+  gboolean review = g_str_equal(run->pending->trigger, "review");
+  json_object_set_boolean_member(settings, "review", review);
+  json_object_set_string_member(settings, "wake_if", c->wake_if && !review ? c->wake_if : "");
+
+  /* Under a StateDirectory= the paths are relative to it ($STATE_DIRECTORY). */
+  gboolean in_state_dir = spec->state_directory != NULL;
+  json_object_set_boolean_member(settings, "state_directory", in_state_dir);
+  const char *workspace = spec->workspace ? spec->workspace : in_state_dir && wants_workspace(c) ? "workspace" : "";
+  json_object_set_string_member(settings, "workspace", workspace);
+  g_autofree char *notes = spec->notes_dir ? g_build_filename(spec->notes_dir, "notes.md", NULL)
+                           : in_state_dir && wants_notes(c, run) ? g_strdup("notes/notes.md")
+                                                                   : g_strdup("");
+  json_object_set_string_member(settings, "notes_path", notes);
+}
