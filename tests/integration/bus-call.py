@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""One D-Bus call, for tests that must call as another uid (run under setpriv).
+"""D-Bus calls, for tests that must call as another uid (run under setpriv).
 Usage: bus-call.py ADDRESS PATH INTERFACE METHOD [SIGNATURE JSON-ARGS]
-Prints {"result": [...]} or {"error": "org.x.Error.Name", "message": "..."}."""
+Prints {"result": [...]} or {"error": "org.x.Error.Name", "message": "..."}.
+Or:    bus-call.py ADDRESS - < [[PATH, INTERFACE, METHOD, SIGNATURE, ARGS], ...]
+prints one such object per call, as a JSON list, over one connection."""
 
 import json
 import sys
@@ -44,22 +46,30 @@ def _split(signature):
     return parts
 
 
-def main():
-    address, path, iface, method = sys.argv[1:5]
-    signature = sys.argv[5] if len(sys.argv) > 5 else ""
-    args = json.loads(sys.argv[6]) if len(sys.argv) > 6 else []
-    conn = Gio.DBusConnection.new_for_address_sync(
-        address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
-        None, None)
+def call(conn, path, iface, method, signature, args):
     params = GLib.Variant("(%s)" % signature, to_variant_args(signature, args)) if signature else None
     try:
         r = conn.call_sync("org.shiftd.Shift1", path, iface, method, params, None, Gio.DBusCallFlags.NONE, 10000,
                            None)
-        print(json.dumps({"result": list(r.unpack()) if r is not None else []}))
+        return {"result": list(r.unpack()) if r is not None else []}
     except GLib.Error as e:
         name = Gio.DBusError.get_remote_error(e) if Gio.DBusError.is_remote_error(e) else str(e.domain)
         Gio.DBusError.strip_remote_error(e)
-        print(json.dumps({"error": name, "message": e.message}))
+        return {"error": name, "message": e.message}
+
+
+def main():
+    address = sys.argv[1]
+    conn = Gio.DBusConnection.new_for_address_sync(
+        address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+        None, None)
+    if sys.argv[2] == "-":
+        print(json.dumps([call(conn, *c) for c in json.load(sys.stdin)]))
+        return
+    path, iface, method = sys.argv[2:5]
+    signature = sys.argv[5] if len(sys.argv) > 5 else ""
+    args = json.loads(sys.argv[6]) if len(sys.argv) > 6 else []
+    print(json.dumps(call(conn, path, iface, method, signature, args)))
 
 
 if __name__ == "__main__":

@@ -202,8 +202,15 @@ class SystemdSession:
         self.address = "unix:path=" + self.socket
         self.services_dir = None
         self.log_path = os.path.join(tmp, "systemd.log")
+        # its StateDirectory= (where agents without User= keep their files) is
+        # under $XDG_CONFIG_HOME: the test's, never the machine's own home
+        self.home = os.path.join(tmp, "home")
+        os.makedirs(self.home, exist_ok=True)
         self.env = dict(os.environ, XDG_RUNTIME_DIR=self.dir, DBUS_SESSION_BUS_ADDRESS=self.address,
-                        SYSTEMD_LOG_TARGET="console")
+                        SYSTEMD_LOG_TARGET="console", HOME=self.home,
+                        XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
+                        XDG_STATE_HOME=os.path.join(self.home, ".local", "state"),
+                        XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
         self.env.pop("NOTIFY_SOCKET", None)
         self.conn = None
         self.cgroups = self._make_cgroups(os.path.basename(tmp.rstrip("/")) + "-" + os.path.basename(
@@ -455,6 +462,25 @@ class Client:
         return self.wait_state(path, FINAL, timeout)
 
 
+BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus-call.py")
+
+
+def calls_as(uid, address, calls):
+    """D-Bus calls to shiftd as another uid (setpriv), over one connection:
+    calls are (path, iface, method, signature, args); each result is
+    {"result": [...]} or {"error": name, "message": text}."""
+    p = subprocess.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--init-groups" if uid else
+                        "--keep-groups", sys.executable, BUS_CALL, address, "-"],
+                       input=json.dumps([list(c) for c in calls]), capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("calls as uid %d failed: %s" % (uid, p.stderr))
+    return json.loads(p.stdout)
+
+
+def call_as(uid, address, path, iface, method, signature="", args=()):
+    return calls_as(uid, address, [(path, iface, method, signature, list(args))])[0]
+
+
 def dbus_error_name(err):
     return Gio.DBusError.get_remote_error(err) if Gio.DBusError.is_remote_error(err) else None
 
@@ -542,6 +568,8 @@ class ShiftdTestCase(unittest.TestCase):
         base = os.environ.get("SHIFTD_TEST_TMPDIR") or test_tmp_base()
         os.makedirs(base, exist_ok=True)
         self.tmp = tempfile.mkdtemp(prefix="t-", dir=base)
+        # workers run as users of their own: they must be able to pass through
+        os.chmod(self.tmp, 0o755)
         self.addCleanup(self._cleanup_tmp)
         self.systemd = None
         if BACKEND == "systemd":
@@ -610,6 +638,23 @@ class ShiftdTestCase(unittest.TestCase):
         name, path = self.client.start_run(task, **kw)
         state = self.client.wait_final(path, timeout)
         return name, path, state
+
+    def agent_home(self, agent, kind, dynamic=True):
+        """Where an agent keeps its "workspace" or "notes": under the daemon's
+        state dir, or, where systemd switches users (shiftd is root), in the
+        unit's StateDirectory= under the manager's state root (XDG_CONFIG_HOME
+        for systemd 252, XDG_STATE_HOME for newer ones), below private/ for a
+        dynamic user (an agent without User=). `agent` is the agent's name,
+        or "default.UID" for a caller's runs of the default agent."""
+        if self.systemd and os.geteuid() == 0:
+            parts = (["private"] if dynamic else []) + ["shiftd-agents", agent, kind]
+            candidates = [os.path.join(self.systemd.home, ".config", *parts),
+                          os.path.join(self.systemd.home, ".local", "state", *parts)]
+            return next((c for c in candidates if os.path.exists(os.path.dirname(c))), candidates[0])
+        return os.path.join(self.daemon.state_dir, kind, agent)
+
+    def notes_file(self, agent, dynamic=True):
+        return os.path.join(self.agent_home(agent, "notes", dynamic), "notes.md")
 
     def started_events(self, path):
         return [json.loads(e[3]) for e in self.client.events(path) if e[2] in ("started", "resumed")]

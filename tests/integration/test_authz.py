@@ -159,7 +159,8 @@ class Authz(ShiftdTestCase):
             asked = set(re.findall(r'"(org\.shiftd\.Shift1\.[a-z-]+)"', f.read()))
         self.assertEqual(declared, asked)
         self.assertEqual(asked, {"org.shiftd.Shift1.answer", "org.shiftd.Shift1.cancel-foreign",
-                                 "org.shiftd.Shift1.read-foreign", "org.shiftd.Shift1.manage-agents"})
+                                 "org.shiftd.Shift1.read-foreign", "org.shiftd.Shift1.manage-agents",
+                                 "org.shiftd.Shift1.start-agent"})
 
     def test_answer_by_names_users_and_groups(self):
         # standing agents' runs are root's (no User=): only AnswerBy opens them

@@ -42,6 +42,8 @@ class Journal(ShiftdTestCase):
         os.makedirs(journal_dir)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(os.path.join(journal_dir, "socket"))
+        # as journald's: workers run as users of their own and log here too
+        os.chmod(os.path.join(journal_dir, "socket"), 0o666)
         sock.settimeout(0.2)
         entries = []
         stop = threading.Event()

@@ -446,5 +446,25 @@ class UnitAndAutostart(unittest.TestCase):
             self.assertTrue(r.stderr.startswith("shiftd-notify: "), r.stderr)
 
 
+class NotifySystemMode(NotifierCase):
+    """shiftd in system mode: DecisionRequested carries no question there, so
+    the notifier reads it from the run, with its own rights, and shows it."""
+    start_daemon = False
+
+    def setUp(self):
+        super().setUp()
+        self.daemon = self.new_daemon(system=True)
+        self.daemon.start()
+
+    def test_a_button_answers_the_run(self):
+        self.start_notifier()
+        name, path = self.ask("click")
+        note = self.wait_notification(name)[0]
+        self.assertEqual(note["body"].splitlines()[0], "Deploy to production?")
+        self.server.invoke(self.wait_id(name), "deny")
+        self.assertEqual(self.client.wait_final(path), "done")
+        self.assertEqual(self.client.get(path, "Result"), "deny")
+
+
 if __name__ == "__main__":
     main()

@@ -149,17 +149,28 @@ class Schedule(ShiftdTestCase):
         task = self.client.get(review[5], "Task")
         self.assertIn("review beat", task)
         self.assertIn("found: disk at 91%", task)
-        self.assertIn("Notes so far: (none yet)", task)
-        notes = os.path.join(self.daemon.state_dir, "notes", "keeper", "notes.md")
+        # the notes so far are the worker's to add (they are the agent's, in its own directory)
+        self.assertIn("Notes so far: (none yet)", self.review_prompts()[0])
+        notes = self.notes_file("keeper")
         self.client.wait(lambda: os.path.exists(notes), 5, "the notes file")
         with open(notes) as f:
             self.assertEqual(f.read(), self.client.get(review[5], "Result"))
         # the review did not count as idle or busy
         self.assertEqual(self.aget("keeper", "IdleStreak"), 0)
         # the next review starts from these notes
-        second = self.client.wait(lambda: len(self.runs_of("keeper", "review")) >= 2 and
-                                  self.runs_of("keeper", "review")[1], 15, "a second review")
-        self.assertIn(self.client.get(review[5], "Result"), self.client.get(second[5], "Task"))
+        self.client.wait(lambda: len(self.runs_of("keeper", "review")) >= 2, 15, "a second review")
+        self.client.wait(lambda: len(self.review_prompts()) >= 2, 15, "the second review's model call")
+        self.assertIn("Notes so far:\n" + self.client.get(review[5], "Result"), self.review_prompts()[1])
+
+    def review_prompts(self):
+        """The task as the model saw it, of each review's first call."""
+        out = []
+        for r in self.standin.requests():
+            messages = (r.get("body") or {}).get("messages") or []
+            user = [m.get("content") for m in messages if m.get("role") == "user"]
+            if r.get("step") == 0 and user and "review beat" in user[0]:
+                out.append(user[0])
+        return out
 
     def test_a_wake_while_the_last_run_is_live_is_skipped(self):
         self.standin.scenario("slow", [{"reply": "slow work", "delay": 3}])

@@ -41,17 +41,31 @@ class SystemdBackend(ShiftdTestCase):
         self.assertEqual(unit, "shiftd-run-%s-1.service" % name)
         self.client.wait(lambda: subprocess.run(["pgrep", "-f", marker], capture_output=True).returncode == 0, 10,
                          "the shell command's process")
-        props = self.systemd.show(unit, "Description", "NoNewPrivileges", "PrivateTmp", "ProtectSystem",
-                                  "ProtectHome", "KillMode", "CollectMode", "MemoryMax", "CPUQuotaPerSecUSec",
-                                  "TasksMax", "RuntimeMaxUSec", "ReadWritePaths", "ActiveState")
-        self.assertIn(name, props["Description"])
-        expect = {"NoNewPrivileges": "yes", "PrivateTmp": "yes", "ProtectSystem": "strict",
-                  "ProtectHome": "read-only", "KillMode": "control-group", "CollectMode": "inactive-or-failed",
+        expect = {"NoNewPrivileges": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes", "PrivateUsers": "yes",
+                  "ProtectSystem": "strict", "ProtectHome": "read-only", "ProtectKernelTunables": "yes",
+                  "ProtectKernelModules": "yes", "ProtectKernelLogs": "yes", "ProtectControlGroups": "yes",
+                  "ProtectClock": "yes", "ProtectHostname": "yes", "ProtectProc": "invisible", "ProcSubset": "pid",
+                  "RestrictRealtime": "yes", "RestrictSUIDSGID": "yes", "LockPersonality": "yes",
+                  "SystemCallArchitectures": "native", "UMask": "0077", "KeyringMode": "private",
+                  "CapabilityBoundingSet": "", "AmbientCapabilities": "", "RestrictNamespaces": "yes",
+                  # no User=: a user of its own, its workspace its state
+                  "DynamicUser": "yes", "User": "shiftd-sandboxed", "StateDirectory": "shiftd-agents/sandboxed",
+                  "KillMode": "control-group", "CollectMode": "inactive-or-failed",
                   "MemoryMax": str(256 << 20), "CPUQuotaPerSecUSec": "500ms", "TasksMax": "64",
                   "RuntimeMaxUSec": "5min", "ActiveState": "active"}
+        props = self.systemd.show(unit, "Description", "SystemCallFilter", "TemporaryFileSystem", *expect)
+        self.assertIn(name, props["Description"])
         for key, value in expect.items():
             self.assertEqual(props[key], value, key)
-        self.assertIn(os.path.join(self.daemon.state_dir, "workspace", "sandboxed"), props["ReadWritePaths"])
+        families = self.systemd.show(unit, "RestrictAddressFamilies")["RestrictAddressFamilies"]
+        self.assertEqual(sorted(families.split()), ["AF_INET", "AF_INET6", "AF_UNIX"])
+        # @system-service without @privileged: an allow list
+        allowed = props["SystemCallFilter"].split()
+        self.assertIn("openat", allowed)
+        for refused in ("mount", "chown", "setuid", "ptrace", "reboot", "init_module"):
+            self.assertNotIn(refused, allowed)
+        # the daemon's state: an empty dir in its place
+        self.assertIn(self.daemon.state_dir + ":ro,mode=0711", props["TemporaryFileSystem"])
         status = self.systemd.systemctl("status", "--no-pager", unit).stdout
         self.assertIn("shiftd-worker", status)
 
@@ -75,7 +89,7 @@ class SystemdBackend(ShiftdTestCase):
         self.assertIn("workspace=ok", result)
         self.assertRegex(result, r"usr=[1-9]")
         self.assertFalse(os.path.exists(probe))
-        self.assertTrue(os.path.exists(os.path.join(self.daemon.state_dir, "workspace", "writer", "inside")))
+        self.assertTrue(os.path.exists(os.path.join(self.agent_home("writer", "workspace"), "inside")))
 
     def test_memory_limit_is_a_clear_error(self):
         link = os.path.join(self.tmp, "hog")
@@ -129,7 +143,8 @@ class SystemdBackend(ShiftdTestCase):
                          "the interval to double after an idle wake")
         second = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT) != first and
                                   self.client.get(agent, "Timer", AGENT), 5, "a re-armed timer")
-        self.assertFalse(self.systemd.unit_active(first))
+        # the old one is stopped as the new one is made (both asked of systemd at once)
+        self.client.wait(lambda: not self.systemd.unit_active(first), 5, "the old timer to stop")
         # a new timer for the new interval: accuracy follows it (interval / 50)
         self.assertEqual(self.systemd.show(second, "AccuracyUSec")["AccuracyUSec"], "40ms")
         self.assertIn(second, self.systemd.systemctl("list-timers", "--all", "--no-pager").stdout)
