@@ -192,10 +192,20 @@ launch_spec_new(Daemon *d, Agent *agent, Run *run, GError **error)
   spec->hide_state_dir = g_strdup(d->state_dir);
   spec->hide_dirs = g_ptr_array_new_with_free_func(g_free);
   spec->hide_files = g_ptr_array_new_with_free_func(g_free);
-  hide_if_there(spec, d->config_dir);
   const char *key = d->config->model_api_key_file;
-  if (key && !is_under(key, d->config_dir))
+  if (!is_under(d->state_dir, d->config_dir)) {
+    hide_if_there(spec, d->config_dir);
+    if (key && !is_under(key, d->config_dir))
+      hide_if_there(spec, key);
+  } else {
+    /* the state dir (the run's own files) inside the config dir: hide what
+     * is there rather than the dir that leads to them */
+    g_autofree char *conf = g_build_filename(d->config_dir, "shiftd.conf", NULL);
+    g_autofree char *agents = g_build_filename(d->config_dir, "agents.d", NULL);
+    hide_if_there(spec, conf);
+    hide_if_there(spec, agents);
     hide_if_there(spec, key);
+  }
   if (spec->hide_files->len > 0 && (spec->hidden_node = hidden_node(d, error)) == NULL)
     return NULL;
   return g_steal_pointer(&spec);

@@ -614,6 +614,17 @@ bounded_text(RunTxn *t, const char *what, const char *text, gint64 full)
   return cut;
 }
 
+/* The i-th element if it is a string, else NULL: a worker's mistakes are
+ * skipped, not trusted. */
+static const char *
+string_element(JsonArray *a, guint i)
+{
+  JsonNode *node = json_array_get_element(a, i);
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string(node);
+}
+
 /* NULL when the question may be put to people; else why not. */
 static char *
 check_question(const char *question, JsonArray *choices)
@@ -627,7 +638,7 @@ check_question(const char *question, JsonArray *choices)
   if (n > SHIFTD_CHOICES_MAX)
     return g_strdup_printf("the worker asked a question with %u choices (at most %u)", n, SHIFTD_CHOICES_MAX);
   for (guint i = 0; i < n; i++) {
-    const char *c = json_array_get_string_element(choices, i);
+    const char *c = string_element(choices, i);
     if (c && strlen(c) > SHIFTD_CHOICE_MAX_BYTES)
       return g_strdup_printf("the worker asked a question with a choice of %zu bytes (at most %u)", strlen(c),
                              SHIFTD_CHOICE_MAX_BYTES);
@@ -676,7 +687,7 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     }
     g_autoptr(GStrvBuilder) choices = g_strv_builder_new();
     for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-      const char *c = json_array_get_string_element(arr, i);
+      const char *c = string_element(arr, i);
       if (c && c[0])
         g_strv_builder_add(choices, c);
     }

@@ -161,7 +161,9 @@ static gboolean
 process_lines(Worker *w)
 {
   char *line;
-  while (!w->abandoned && !w->reading_paused && (line = shiftd_line_reader_pop(w->reader))) {
+  /* a worker that is gone is heard to the end: its last lines are finite and
+   * may hold its ending */
+  while (!w->abandoned && (!w->reading_paused || w->exited) && (line = shiftd_line_reader_pop(w->reader))) {
     g_autofree char *owned = line;
     g_autoptr(GError) error = NULL;
     const char *type = NULL;

@@ -68,6 +68,7 @@ test_every_key(void)
                                        "QuietHours=22:00-07:00\n"
                                        "ReviewEvery=1d\n"
                                        "WakeIf=/usr/bin/test -s /var/spool/inbox\n"
+                                       "StartBy=bob 1001 @builders\n"
                                        "[Sandbox]\n"
                                        "User=builder\n"
                                        "MemoryMax=512M\n"
@@ -107,6 +108,8 @@ test_every_key(void)
   g_assert_cmpstr(c->decision_default, ==, "deny");
   const char *const answer_by[] = { "alice", "@wheel", NULL };
   g_assert_true(g_strv_equal((const char *const *)c->answer_by, answer_by));
+  const char *const start_by[] = { "bob", "1001", "@builders", NULL };
+  g_assert_true(g_strv_equal((const char *const *)c->start_by, start_by));
   g_autofree char *schedule = agent_config_describe_schedule(c);
   g_assert_cmpstr(schedule, ==, "every 15min");
 }
@@ -126,6 +129,8 @@ test_defaults(void)
   g_assert_cmpuint(g_strv_length(c->read_write_paths), ==, 0);
   g_assert_nonnull(c->answer_by);
   g_assert_cmpuint(g_strv_length(c->answer_by), ==, 0);
+  g_assert_nonnull(c->start_by);
+  g_assert_cmpuint(g_strv_length(c->start_by), ==, 0);
   g_assert_null(c->on_calendar);
   g_assert_null(c->wake_if);
   g_assert_null(c->user);
@@ -318,6 +323,12 @@ test_bad(void)
     /* tools */
     { "[Agent]\nTools=shell;browser\n", 2, "Tools=shell;browser: unknown tool \"browser\"" },
     { "[Agent]\nTools=Shell\n", 2, "unknown tool \"Shell\"" },
+    /* who may start and answer */
+    { "[Schedule]\nStartBy=alice bad/name\n", 2, "StartBy=alice bad/name: \"bad/name\" is neither a user name, "
+      "a uid nor an @group" },
+    { "[Schedule]\nStartBy=@1000\n", 2, "\"@1000\" is neither" },
+    { "[Decisions]\nAnswerBy=@\n", 2, "AnswerBy=@: \"@\" is neither" },
+    { "[Agent]\nStartBy=alice\n", 2, "unknown key \"StartBy\" in [Agent]" },
     /* quiet hours */
     { "[Schedule]\nQuietHours=22:00\n", 2, "QuietHours=22:00: expected HH:MM-HH:MM" },
     { "[Schedule]\nQuietHours=25:00-07:00\n", 2, "expected HH:MM-HH:MM" },
