@@ -1,24 +1,99 @@
 #include "json-util.h"
 
+#include <math.h>
 #include <string.h>
+
+static gboolean
+refuse(GError **error, gsize at, const char *what)
+{
+  g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "not JSON: %s (at byte %" G_GSIZE_FORMAT ")", what, at);
+  return FALSE;
+}
+
+/* Four hex digits as a UTF-16 code unit, or -1. */
+static int
+hex4(const char *p, gsize left)
+{
+  if (left < 4)
+    return -1;
+  int unit = 0;
+  for (int i = 0; i < 4; i++) {
+    int d = g_ascii_xdigit_value(p[i]);
+    if (d < 0)
+      return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
+/* The escape at text[i] (a backslash inside a string); its length, or 0 when
+ * it is not JSON's. A \u must be four hex digits, and surrogates must pair:
+ * json-glib takes any four bytes after \u (a quote too, which would end the
+ * string early for the count in shiftd_json_check_depth) and lets a broken
+ * pair through as text that is not UTF-8. */
+static gsize
+escape_length(const char *text, gsize i, gsize n)
+{
+  if (i + 1 >= n)
+    return 0;
+  if (strchr("\"\\/bfnrt", text[i + 1]) && text[i + 1] != '\0')
+    return 2;
+  if (text[i + 1] != 'u')
+    return 0;
+  int unit = hex4(text + i + 2, n - i - 2);
+  if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF))
+    return 0;
+  if (unit < 0xD800 || unit > 0xDBFF)
+    return 6;
+  if (i + 7 >= n || text[i + 6] != '\\' || text[i + 7] != 'u')
+    return 0;
+  int low = hex4(text + i + 8, n - i - 8);
+  return low >= 0xDC00 && low <= 0xDFFF ? 12 : 0;
+}
+
+/* The length of the number at text (outside a string), or 0 when json-glib
+ * would read it as infinity, which it then writes out as "inf.0": not JSON,
+ * so the other side of the protocol would refuse the line. */
+static gsize
+finite_number_length(const char *text, gsize left)
+{
+  gsize len = 0;
+  while (len < left && text[len] != '\0' && strchr("0123456789+-.eE", text[len]))
+    len++;
+  if (memchr(text, '.', len) == NULL && memchr(text, 'e', len) == NULL && memchr(text, 'E', len) == NULL)
+    return len; /* an integer: json-glib never makes one infinite */
+  g_autofree char *number = g_strndup(text, len);
+  return isfinite(g_ascii_strtod(number, NULL)) ? len : 0;
+}
 
 gboolean
 shiftd_json_check_depth(const char *text, gssize length, guint max_depth, GError **error)
 {
   gsize n = length < 0 ? strlen(text) : (gsize)length;
   guint depth = 0;
-  gboolean in_string = FALSE, escaped = FALSE;
+  gboolean in_string = FALSE;
   for (gsize i = 0; i < n; i++) {
     char c = text[i];
     if (in_string) {
-      if (escaped)
-        escaped = FALSE;
-      else if (c == '\\')
-        escaped = TRUE;
-      else if (c == '"')
+      if (c == '\\') {
+        gsize len = escape_length(text, i, n);
+        if (len == 0)
+          return refuse(error, i, "a bad escape in a string");
+        i += len - 1;
+      } else if (c == '"') {
         in_string = FALSE;
+      }
     } else if (c == '"') {
       in_string = TRUE;
+    } else if (c == '\'' || c == '/') {
+      /* json-glib reads 'single-quoted' strings and comments, where
+       * brackets would be hidden from this count. JSON has neither. */
+      return refuse(error, i, c == '/' ? "a comment" : "a single-quoted string");
+    } else if (c == '-' || g_ascii_isdigit(c)) {
+      gsize len = finite_number_length(text + i, n - i);
+      if (len == 0)
+        return refuse(error, i, "a number too large for a double");
+      i += len - 1;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth) {
         g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,

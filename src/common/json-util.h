@@ -7,7 +7,11 @@
 /* Deeper documents are refused before they are parsed (DESIGN.md: hostile input). */
 #define SHIFTD_JSON_MAX_DEPTH 64
 
-/* FALSE (with a sentence) when arrays and objects nest deeper than max_depth. */
+/* FALSE (with a sentence) when arrays and objects nest deeper than max_depth,
+ * or when the text uses what json-glib accepts beyond JSON ('quoted' strings,
+ * comments, malformed \u escapes or unpaired surrogates, numbers beyond a
+ * double): those could hide nesting from this count, or decode to what
+ * json-glib cannot write back as UTF-8 JSON. */
 gboolean shiftd_json_check_depth(const char *text, gssize length, guint max_depth, GError **error);
 /* Every parse goes through the depth check. */
 JsonNode *shiftd_json_parse(const char *text, gssize length, GError **error);

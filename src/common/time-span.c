@@ -128,7 +128,10 @@ shiftd_time_span_parse(const char *text, guint64 *out_usec, GError **error)
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "empty time span");
     return FALSE;
   }
-  *out_usec = (guint64)(total + 0.5L);
+  /* Not (guint64)(total + 0.5L): above 2^63 a long double has no halves, so
+   * adding one rounds a whole odd value up to the next even one. */
+  guint64 whole = (guint64)total;
+  *out_usec = total - (long double)whole >= 0.5L ? whole + 1 : whole;
   return TRUE;
 }
 
