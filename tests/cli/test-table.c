@@ -27,7 +27,7 @@ test_columns_line_up(gconstpointer color_data)
   const char *headers[] = { "NAME", "STATE", "SUMMARY" };
   g_autoptr(CliTable) table = cli_table_new(3, headers);
   const char *r1[] = { "run-1", "running", "short" };
-  const char *r2[] = { "a-much-longer-name", "done", "\xc3\xbc" "ber \xe6\x97\xa5\xe6\x9c\xac" };
+  const char *r2[] = { "a-much-longer-name", "done", "\303\274ber \xe6\x97\xa5\xe6\x9c\xac" };
   const char *r3[] = { "\xe6\x97\xa5\xe6\x9c\xac", NULL, "line one\nline two" };
   cli_table_set_sgr(table, cli_table_add_row(table, r1), 1, cli_state_sgr("running"));
   cli_table_set_sgr(table, cli_table_add_row(table, r2), 1, cli_state_sgr("done"));
@@ -45,7 +45,7 @@ test_columns_line_up(gconstpointer color_data)
   guint summary_col = column_of(lines[0], strstr(lines[0], "SUMMARY"));
   g_assert_cmpuint(state_col, ==, strlen("a-much-longer-name") + 2);
   const char *states[] = { "running", "done", "-" };
-  const char *summaries[] = { "short", "\xc3\xbc" "ber", "line one line two" };
+  const char *summaries[] = { "short", "\303\274ber", "line one line two" };
   for (guint i = 0; i < 3; i++) {
     const char *line = lines[i + 1];
     g_assert_cmpuint(column_of(line, strstr(line, states[i])), ==, state_col);
@@ -70,7 +70,7 @@ static void
 test_text_width(void)
 {
   g_assert_cmpuint(cli_text_width("abc"), ==, 3);
-  g_assert_cmpuint(cli_text_width("\xc3\xbc" "ber"), ==, 4);
+  g_assert_cmpuint(cli_text_width("\303\274ber"), ==, 4);
   g_assert_cmpuint(cli_text_width("\xe6\x97\xa5\xe6\x9c\xac"), ==, 4); /* wide */
   g_assert_cmpuint(cli_text_width("e\xcc\x81"), ==, 1);                  /* combining accent */
 

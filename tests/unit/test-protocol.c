@@ -39,6 +39,7 @@ test_parse(void)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) o = shiftd_protocol_parse("{\"type\":\"event\",\"id\":3}", &type, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(o);
   g_assert_cmpstr(type, ==, "event");
 
   const char *bad[] = { "", "garbage", "[1,2]", "{\"id\":1}", "{\"type\":7}", "{\"type\":\"\"}", "\xff\xfe", NULL };
