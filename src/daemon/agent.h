@@ -21,8 +21,6 @@ struct Agent {
   /* the armed wake-up */
   sd_event_source *wake_source; /* embedded */
   char *timer_unit;             /* systemd: the transient timer, "" when none */
-  guint64 timer_interval;       /* what the timer repeats at */
-  guint64 timer_next;           /* when the timer fires next */
 };
 
 Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */,

@@ -18,6 +18,7 @@
 #include "sd-glue.h"
 #include "shiftd-names.h"
 #include "time-span.h"
+#include "systemd-timers.h"
 #include "unit-properties.h"
 #include "worker-unit.h"
 #include "worker.h"
@@ -27,7 +28,6 @@
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_UNIT_PREFIX "/org/freedesktop/systemd1/unit"
 #define RUN_UNIT_PREFIX "shiftd-run-"
-#define AGENT_UNIT_PREFIX "shiftd-agent-"
 /* systemd sends SIGKILL this long after SIGTERM */
 #define STOP_TIMEOUT_USEC (1500 * 1000)
 
@@ -35,10 +35,8 @@ typedef struct {
   Backend base;
   sd_bus *manager; /* where org.freedesktop.systemd1 answers: our bus, or its own socket */
   gboolean direct; /* a connection to the manager itself: no bus, no senders */
-  char *busctl;
-  char *bus_address;
+  SystemdTimers *timers;
   gboolean journal;
-  guint64 timer_counter;
   GHashTable *watches; /* unit object path -> UnitWatch* */
   sd_bus_slot *service_match;
   sd_bus_slot *unit_match;
@@ -343,7 +341,7 @@ systemd_stop(Backend *b, Worker *w)
     log_run(LOG_WARNING, w->run->pending->name, NULL, "cannot stop %s: %s", w->unit, g_strerror(-r));
 }
 
-/* --- wake-ups: one transient timer per agent, re-made when its times change --- */
+/* --- wake-ups: systemd-timers.c --- */
 
 static void
 stop_unit(SystemdBackend *sb, const char *unit)
@@ -354,161 +352,16 @@ stop_unit(SystemdBackend *sb, const char *unit)
     log_warning("cannot stop %s: %s", unit, g_strerror(-r));
 }
 
-static guint64
-timer_accuracy(guint64 interval)
-{
-  return CLAMP(interval / 50, 1000, G_USEC_PER_SEC);
-}
-
 static void
-set_timer_unit(Agent *a, const char *unit)
+systemd_arm_wake(Backend *b, Agent *a)
 {
-  if (shiftd_set_string(&a->timer_unit, unit) && a->published)
-    sd_bus_emit_properties_changed(a->daemon->bus, a->path, SHIFTD_AGENT_IFACE, "Timer", NULL);
+  systemd_timers_arm(((SystemdBackend *)b)->timers, a);
 }
 
 static void
 systemd_disarm_wake(Backend *b, Agent *a)
 {
-  SystemdBackend *sb = (SystemdBackend *)b;
-  if (a->timer_unit[0])
-    stop_unit(sb, a->timer_unit);
-  a->timer_interval = a->timer_next = 0;
-  set_timer_unit(a, "");
-}
-
-static int
-on_timer_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
-{
-  char *unit = userdata;
-  const sd_bus_error *e = sd_bus_message_get_error(reply);
-  if (e)
-    log_warning("systemd refused the timer %s: %s", unit, e->message);
-  return 0;
-}
-
-static int
-append_timer_properties(SystemdBackend *sb, sd_bus_message *m, Agent *a, guint64 delay, guint64 interval)
-{
-  g_autofree char *description = g_strdup_printf("shiftd: wakes agent %s", a->name);
-  /* the timer starts the service of the same name, sent along as an aux unit */
-  int r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description,
-                                "CollectMode", "s", "inactive-or-failed",
-                                "AccuracyUSec", "t", (uint64_t)timer_accuracy(interval ? interval : delay));
-  if (r < 0)
-    return r;
-  if (a->config->every || a->config->quiet_hours.set) {
-    /* Every=: first the delay, then the interval. OnCalendar= with quiet
-     * hours: one wake at a time, as the daemon defers them. */
-    r = sd_bus_message_open_container(m, 'r', "sv");
-    if (r >= 0)
-      r = sd_bus_message_append(m, "s", "TimersMonotonic");
-    if (r >= 0)
-      r = sd_bus_message_open_container(m, 'v', "a(st)");
-    if (r >= 0 && interval)
-      r = sd_bus_message_append(m, "a(st)", 2, "OnActiveSec", (uint64_t)MAX(delay, 1000), "OnUnitActiveSec",
-                                (uint64_t)interval);
-    else if (r >= 0)
-      r = sd_bus_message_append(m, "a(st)", 1, "OnActiveSec", (uint64_t)MAX(delay, 1000));
-    if (r >= 0)
-      r = sd_bus_message_close_container(m);
-    if (r >= 0)
-      r = sd_bus_message_close_container(m);
-  } else {
-    /* OnCalendar=: systemd keeps the calendar itself */
-    r = sd_bus_message_open_container(m, 'r', "sv");
-    if (r >= 0)
-      r = sd_bus_message_append(m, "s", "TimersCalendar");
-    if (r >= 0)
-      r = sd_bus_message_open_container(m, 'v', "a(ss)");
-    if (r >= 0)
-      r = sd_bus_message_append(m, "a(ss)", 1, "OnCalendar", a->config->on_calendar);
-    if (r >= 0)
-      r = sd_bus_message_close_container(m);
-    if (r >= 0)
-      r = sd_bus_message_close_container(m);
-  }
-  return r;
-}
-
-/* The timer's service: a call to Scheduler.Wake on the daemon's bus. */
-static int
-append_wake_service(SystemdBackend *sb, sd_bus_message *m, Agent *a, const char *service)
-{
-  g_autofree char *address = g_strdup_printf("--address=%s", sb->bus_address);
-  const char *argv[] = { sb->busctl, address, "call", SHIFTD_BUS_NAME, SHIFTD_MANAGER_PATH, SHIFTD_SCHEDULER_IFACE,
-                         "Wake", "s", a->name, NULL };
-  g_autofree char *description = g_strdup_printf("shiftd: wake agent %s", a->name);
-  int r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'r', "sa(sv)");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", service);
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'a', "(sv)");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description, "Type", "s", "oneshot",
-                              "CollectMode", "s", "inactive-or-failed");
-  if (r >= 0)
-    r = unit_append_exec(m, "ExecStart", argv);
-  for (int i = 0; i < 3 && r >= 0; i++)
-    r = sd_bus_message_close_container(m);
-  return r;
-}
-
-static void
-systemd_arm_wake(Backend *b, Agent *a)
-{
-  SystemdBackend *sb = (SystemdBackend *)b;
-  guint64 now = (guint64)g_get_real_time();
-  guint64 next = a->state->next_wake;
-  guint64 interval = a->config->every ? a->state->current_interval : 0;
-  guint64 delay = next > now ? next - now : 0;
-
-  /* A repeating timer already fires then: leave it be. */
-  guint64 slack = timer_accuracy(interval) + G_USEC_PER_SEC;
-  gboolean calendar_timer = !a->config->every && !a->config->quiet_hours.set;
-  gboolean one_shot = !a->config->every && a->config->quiet_hours.set;
-  if (a->timer_unit[0] && a->timer_interval == interval &&
-      (calendar_timer || (one_shot ? a->timer_next == next : delay + slack >= interval && delay <= interval + slack))) {
-    a->timer_next = next;
-    return;
-  }
-
-  if (a->timer_unit[0])
-    stop_unit(sb, a->timer_unit);
-  guint64 n = ++sb->timer_counter;
-  g_autofree char *timer = g_strdup_printf(AGENT_UNIT_PREFIX "%s-%" G_GUINT64_FORMAT ".timer", a->name, n);
-  g_autofree char *service = g_strdup_printf(AGENT_UNIT_PREFIX "%s-%" G_GUINT64_FORMAT ".service", a->name, n);
-
-  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-  int r = sd_bus_message_new_method_call(sb->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                         "StartTransientUnit");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "ss", timer, "replace");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'a', "(sv)");
-  if (r >= 0)
-    r = append_timer_properties(sb, m, a, delay, interval);
-  if (r >= 0)
-    r = sd_bus_message_close_container(m);
-  if (r >= 0)
-    r = append_wake_service(sb, m, a, service);
-  sd_bus_slot *slot = NULL;
-  if (r >= 0)
-    r = sd_bus_call_async(sb->manager, &slot, m, on_timer_started, g_strdup(timer), 30 * G_USEC_PER_SEC);
-  if (r < 0) {
-    log_run(LOG_WARNING, NULL, a->name, "cannot arm the wake-up timer: %s", g_strerror(-r));
-    set_timer_unit(a, "");
-    return;
-  }
-  sd_bus_slot_set_destroy_callback(slot, g_free);
-  sd_bus_slot_set_floating(slot, 1);
-  sd_bus_slot_unref(slot);
-  a->timer_interval = interval;
-  a->timer_next = next;
-  set_timer_unit(a, timer);
-  log_run(LOG_DEBUG, NULL, a->name, "armed %s", timer);
+  systemd_timers_disarm(((SystemdBackend *)b)->timers, a);
 }
 
 /* --- set-up --- */
@@ -520,7 +373,7 @@ stop_leftovers(SystemdBackend *sb)
 {
   _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-  const char *patterns[] = { RUN_UNIT_PREFIX "*", AGENT_UNIT_PREFIX "*", NULL };
+  const char *patterns[] = { RUN_UNIT_PREFIX "*", SYSTEMD_TIMER_PREFIX "*", NULL };
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
   int r = sd_bus_message_new_method_call(sb->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                          "ListUnitsByPatterns");
@@ -541,7 +394,10 @@ stop_leftovers(SystemdBackend *sb)
     if (g_str_equal(active, "inactive"))
       continue;
     log_info("stopping %s, left from an earlier shiftd", unit);
-    stop_unit(sb, unit);
+    if (g_str_has_suffix(unit, ".timer"))
+      systemd_timers_stop_leftover(sb->timers, unit); /* its name is wanted again */
+    else
+      stop_unit(sb, unit);
   }
 }
 
@@ -563,8 +419,7 @@ systemd_free(Backend *b)
   g_hash_table_unref(sb->watches);
   if (sb->manager)
     disconnect_manager(sb->manager, sb->direct);
-  g_free(sb->busctl);
-  g_free(sb->bus_address);
+  systemd_timers_free(sb->timers);
   g_free(sb);
 }
 
@@ -641,10 +496,6 @@ backend_systemd_new(Daemon *d, GError **error)
   }
   /* journald there: workers log to it, under their own unit; else to our stderr */
   sb->journal = g_file_test("/run/systemd/journal/stdout", G_FILE_TEST_EXISTS);
-  sb->timer_counter = (guint64)g_get_real_time() / G_USEC_PER_SEC;
-  sb->busctl = g_find_program_in_path("busctl");
-  if (sb->busctl == NULL)
-    sb->busctl = g_strdup("/usr/bin/busctl");
   const char *address = NULL;
   r = sd_bus_get_address(d->bus, &address);
   if (r < 0) {
@@ -652,7 +503,11 @@ backend_systemd_new(Daemon *d, GError **error)
     systemd_free(&sb->base);
     return NULL;
   }
-  sb->bus_address = g_strdup(address);
+  sb->timers = systemd_timers_new(sb->manager, sb->direct, address, error);
+  if (sb->timers == NULL) {
+    systemd_free(&sb->base);
+    return NULL;
+  }
 
   /* Every unit change comes here; the path says whether it is ours. (On the
    * manager's own socket messages carry no sender.) */

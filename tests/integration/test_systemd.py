@@ -113,10 +113,18 @@ class SystemdBackend(ShiftdTestCase):
         self.start(agents={"ticker": "[Agent]\nInstructions=scenario:tick\n[Schedule]\nEvery=1s\n"})
         agent = "/org/shiftd/Shift1/agent/ticker"
         timer = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT), 5, "the agent's timer")
-        self.assertTrue(timer.startswith("shiftd-agent-ticker-") and timer.endswith(".timer"), timer)
+        # one name per agent, kept: list-timers shows when it last fired
+        self.assertEqual(timer, "shiftd-agent-ticker.timer")
         self.assertIn(timer, self.systemd.systemctl("list-timers", "--all", "--no-pager").stdout)
         self.client.wait(lambda: len([r for r in self.client.list_runs(agent="ticker") if r[2] == "done"]) >= 3,
                          10, "three scheduled runs")
+        self.assertEqual(self.client.get(agent, "Timer", AGENT), timer)
+        last = self.systemd.show(timer, "LastTriggerUSec")["LastTriggerUSec"]
+        self.assertNotIn(last, ("", "n/a", "0"), "the timer does not remember firing")
+        listed = [line for line in self.systemd.systemctl("list-timers", "--no-pager").stdout.splitlines()
+                  if timer in line]
+        self.assertEqual(len(listed), 1)
+        self.assertIn(" ago ", listed[0])  # PASSED
         runs = self.client.list_runs(agent="ticker")
         self.assertTrue(all(self.client.get(r[5], "Trigger") == "schedule" for r in runs))
         self.assertEqual(self.client.get(agent, "CurrentInterval", AGENT), 10**6)
@@ -138,16 +146,15 @@ class SystemdBackend(ShiftdTestCase):
         self.start(agents={"idler": "[Agent]\nInstructions=scenario:nothing\n[Schedule]\nEvery=1s\n"
                                     "MaxInterval=4s\n"})
         agent = "/org/shiftd/Shift1/agent/idler"
-        first = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT), 5, "the agent's timer")
+        timer = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT), 5, "the agent's timer")
+        self.assertEqual(timer, "shiftd-agent-idler.timer")
         self.client.wait(lambda: self.client.get(agent, "CurrentInterval", AGENT) == 2 * 10**6, 10,
                          "the interval to double after an idle wake")
-        second = self.client.wait(lambda: self.client.get(agent, "Timer", AGENT) != first and
-                                  self.client.get(agent, "Timer", AGENT), 5, "a re-armed timer")
-        # the old one is stopped as the new one is made (both asked of systemd at once)
-        self.client.wait(lambda: not self.systemd.unit_active(first), 5, "the old timer to stop")
-        # a new timer for the new interval: accuracy follows it (interval / 50)
-        self.assertEqual(self.systemd.show(second, "AccuracyUSec")["AccuracyUSec"], "40ms")
-        self.assertIn(second, self.systemd.systemctl("list-timers", "--all", "--no-pager").stdout)
+        # the same timer, made again for the new interval: accuracy follows it (interval / 50)
+        self.client.wait(lambda: self.systemd.show(timer, "AccuracyUSec")["AccuracyUSec"] == "40ms", 5,
+                         "the timer to be re-made for 2s")
+        self.assertEqual(self.client.get(agent, "Timer", AGENT), timer)
+        self.assertIn(timer, self.systemd.systemctl("list-timers", "--all", "--no-pager").stdout)
 
     def test_kill9_leftovers_are_stopped_and_the_run_resumes(self):
         self.standin.scenario("slow", [{"tool": "not_a_tool", "arguments": {}},
