@@ -235,7 +235,7 @@ shiftd_config_load(ShiftdConfig *c, const char *path, GError **error)
   g_autofree char *text = NULL;
   gsize length = 0;
   g_autoptr(GError) local = NULL;
-  if (!g_file_get_contents(path, &text, &length, &local)) {
+  if (!shiftd_ini_read_file(path, SHIFTD_INI_FILE_MAX, &text, &length, &local)) {
     /* Only a file that is not there means defaults; one we cannot read
      * (permissions, a directory in its place) is an error, not a silent
      * start with settings nobody wrote. */

@@ -1,5 +1,10 @@
 #include "ini-file.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <string.h>
 
 #include "time-span.h"
@@ -126,12 +131,57 @@ shiftd_ini_file_parse(const char *path, const char *text, gsize length, GError *
   return g_steal_pointer(&ini);
 }
 
+gboolean
+shiftd_ini_read_file(const char *path, gsize max, char **text, gsize *length, GError **error)
+{
+  /* O_NONBLOCK: a FIFO in a file's place must not hang the daemon */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s", path, g_strerror(e));
+    return FALSE;
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a regular file", path);
+    return FALSE;
+  }
+  GString *s = g_string_sized_new(MIN((gsize)st.st_size, max) + 1);
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      g_string_free(s, TRUE);
+      g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s", path, g_strerror(e));
+      return FALSE;
+    }
+    if (n == 0)
+      break;
+    if (s->len + (gsize)n > max) {
+      close(fd);
+      g_string_free(s, TRUE);
+      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: larger than %" G_GSIZE_FORMAT " bytes", path, max);
+      return FALSE;
+    }
+    g_string_append_len(s, buf, n);
+  }
+  close(fd);
+  *length = s->len;
+  *text = g_string_free(s, FALSE);
+  return TRUE;
+}
+
 ShiftdIniFile *
 shiftd_ini_file_load(const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize length = 0;
-  if (!g_file_get_contents(path, &text, &length, error))
+  if (!shiftd_ini_read_file(path, SHIFTD_INI_FILE_MAX, &text, &length, error))
     return NULL;
   return shiftd_ini_file_parse(path, text, length, error);
 }

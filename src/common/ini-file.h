@@ -25,6 +25,12 @@ typedef struct {
 GQuark shiftd_ini_error_quark(void);
 enum { SHIFTD_INI_ERROR_SYNTAX, SHIFTD_INI_ERROR_UNKNOWN_KEY, SHIFTD_INI_ERROR_BAD_VALUE };
 
+/* Configuration files are small: larger ones are refused. */
+#define SHIFTD_INI_FILE_MAX (1024 * 1024)
+
+/* Reads a regular file of at most max bytes (a FIFO, a device or /dev/zero
+ * in its place is an error, not a hang or an endless read). G_FILE_ERROR. */
+gboolean shiftd_ini_read_file(const char *path, gsize max, char **text, gsize *length, GError **error);
 ShiftdIniFile *shiftd_ini_file_load(const char *path, GError **error);
 ShiftdIniFile *shiftd_ini_file_parse(const char *path, const char *text, gsize length, GError **error);
 void shiftd_ini_file_free(ShiftdIniFile *ini);

@@ -278,12 +278,12 @@ parse_instructions(ShiftdIniFile *ini, AgentConfig *c, GError **error)
     g_autoptr(GError) local = NULL;
     g_autofree char *text = NULL;
     gsize len = 0;
-    if (!g_file_get_contents(path, &text, &len, &local)) {
+    if (!shiftd_ini_read_file(path, INSTRUCTIONS_MAX, &text, &len, &local)) {
       shiftd_ini_set_entry_error(error, ini, file_e, "%s", local->message);
       return FALSE;
     }
-    if (len > INSTRUCTIONS_MAX || !g_utf8_validate(text, (gssize)len, NULL)) {
-      shiftd_ini_set_entry_error(error, ini, file_e, "not UTF-8 text under 256 KiB");
+    if (!g_utf8_validate(text, (gssize)len, NULL)) {
+      shiftd_ini_set_entry_error(error, ini, file_e, "not UTF-8 text");
       return FALSE;
     }
     g_free(c->instructions);
@@ -412,7 +412,7 @@ agent_config_load(const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize length = 0;
-  if (!g_file_get_contents(path, &text, &length, error))
+  if (!shiftd_ini_read_file(path, SHIFTD_INI_FILE_MAX, &text, &length, error))
     return NULL;
   return agent_config_parse(path, text, length, error);
 }

@@ -1,19 +1,19 @@
 /* An agent file (agents.d/NAME.agent) as the daemon reads it. The files it
  * names (InstructionsFile=) come from a small made-up file system instead of
  * the machine's: the fuzzer must not read whatever path it invents. The link
- * redirects agent-file.c's g_file_get_contents() here (-Wl,--wrap). */
+ * redirects agent-file.c's shiftd_ini_read_file() here (-Wl,--wrap). */
 #include "fuzz-common.h"
 
 #include <string.h>
 
 #include "agent-file.h"
 
-gboolean __wrap_g_file_get_contents(const char *path, char **contents, gsize *length, GError **error);
+gboolean __wrap_shiftd_ini_read_file(const char *path, gsize max, char **contents, gsize *length, GError **error);
 
 #define FUZZ_AGENT_DIR "/fuzz/agents.d"
 
 gboolean
-__wrap_g_file_get_contents(const char *path, char **contents, gsize *length, GError **error)
+__wrap_shiftd_ini_read_file(const char *path, gsize max, char **contents, gsize *length, GError **error)
 {
   static const char plain[] = "Read the newest build log and report new failures.\n";
   static const char not_utf8[] = "caf\xe9\n";
@@ -28,14 +28,17 @@ __wrap_g_file_get_contents(const char *path, char **contents, gsize *length, GEr
     return TRUE;
   }
   if (g_str_equal(path, FUZZ_AGENT_DIR "/huge.txt")) { /* over the 256 KiB limit */
+    if (300 * 1024 > max) {
+      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: larger than %" G_GSIZE_FORMAT " bytes", path, max);
+      return FALSE;
+    }
     *length = 300 * 1024;
     *contents = g_malloc(*length + 1);
     memset(*contents, 'a', *length);
     (*contents)[*length] = '\0';
     return TRUE;
   }
-  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "Failed to open file \u201c%s\u201d: No such file or directory",
-              path);
+  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: No such file or directory", path);
   return FALSE;
 }
 

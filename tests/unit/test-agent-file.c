@@ -1,6 +1,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent-file.h"
 #include "ini-file.h"
@@ -221,6 +222,17 @@ test_instructions_file(void)
   g_assert_true(g_file_set_contents(latin1, "caf\xe9\n", -1, NULL));
   assert_bad("x.agent", "[Agent]\nInstructionsFile=prompts/latin1.md\n", 2, "not UTF-8 text");
   g_unlink(latin1);
+  /* bounded: a file too large, a device that never ends, a FIFO that never writes */
+  g_autofree char *big = g_build_filename(tmp_dir, "prompts", "big.md", NULL);
+  g_autofree char *lots = g_strnfill(300 * 1024, 'a');
+  g_assert_true(g_file_set_contents(big, lots, -1, NULL));
+  assert_bad("x.agent", "[Agent]\nInstructionsFile=prompts/big.md\n", 2, "larger than 262144 bytes");
+  g_unlink(big);
+  assert_bad("x.agent", "[Agent]\nInstructionsFile=/dev/zero\n", 2, "/dev/zero: not a regular file");
+  g_autofree char *fifo = g_build_filename(tmp_dir, "prompts", "fifo", NULL);
+  g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+  assert_bad("x.agent", "[Agent]\nInstructionsFile=prompts/fifo\n", 2, "fifo: not a regular file");
+  g_unlink(fifo);
   g_unlink(empty);
   g_unlink(prompt);
   g_autofree char *prompts = g_build_filename(tmp_dir, "prompts", NULL);
