@@ -358,8 +358,9 @@ load_runs(Daemon *d, GError **error)
   if (rows == NULL)
     return FALSE;
   for (guint i = 0; i < rows->len; i++) {
-    ShiftdRunRow *row = g_ptr_array_steal_index_fast(rows, i);
-    g_ptr_array_insert(rows, (gint)i, NULL); /* keep indices stable */
+    /* taken in place: run_order keeps the store's order, by creation
+     * (steal_index_fast moved the last row into the gap, reversing the rest) */
+    ShiftdRunRow *row = g_steal_pointer(&rows->pdata[i]);
     Run *run = run_new(d, row, TRUE);
     g_hash_table_insert(d->runs, run->pending->name, run);
     g_ptr_array_add(d->run_order, run);

@@ -87,6 +87,24 @@ class Shiftctl(ShiftdTestCase):
         self.assertEqual(usage.returncode, 2)
         self.daemon_alive()
 
+    def test_list_limit_after_a_restart(self):
+        """--limit keeps the newest runs, also once the daemon has loaded them
+        from its store (it once loaded them out of creation order)."""
+        self.standin.scenario("quick", [{"reply": "ok"}])
+        names = []
+        for i in range(6):
+            name, path = self.client.start_run("scenario:quick #%d" % i)
+            self.client.wait_final(path)
+            names.append(name)
+        before = [r["name"] for r in json.loads(self.ctl("--json", "list", "--limit", "3").stdout)]
+        self.assertEqual(before, names[-3:])
+        self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+        self.daemon.start()
+        after = [r["name"] for r in json.loads(self.ctl("--json", "list", "--limit", "3").stdout)]
+        self.assertEqual(after, names[-3:])
+        every = [r["name"] for r in json.loads(self.ctl("--json", "list").stdout)]
+        self.assertEqual(every, names)
+
     def test_no_daemon_is_a_clear_error(self):
         self.daemon.stop()
         p = self.ctl("list", check=False)
