@@ -215,7 +215,10 @@ on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   int authorized = 0, challenge = 0;
   if (e) {
     if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
-      g_autofree char *why = g_strdup_printf("polkit is not running, so only %s may", who_may(pc->action));
+      /* a whole sentence: "…, so only the run's owner and root may cancel it" */
+      g_autofree char *what = pc->run ? g_strdup(" it") : subject(pc);
+      g_autofree char *why = g_strdup_printf("polkit is not running, so only %s may %s%s", who_may(pc->action),
+                                             action_verb(pc->action), what);
       deny(pc, why);
     } else {
       deny(pc, e->message ? e->message : e->name);
