@@ -292,6 +292,66 @@ parse_instructions(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   return TRUE;
 }
 
+/* Every problem of a file is reported, one "FILE:LINE: reason" line each,
+ * not only the first: a key's problem does not stop the others' checks, and
+ * a rule between keys is checked only when those keys read well (else it
+ * would only repeat the first problem in other words). */
+typedef struct {
+  GPtrArray *lines;   /* char*: one per problem */
+  GHashTable *failed; /* "Group/Key" of entries that did not read */
+  gint code;          /* the first problem's SHIFTD_INI_ERROR code */
+} Problems;
+
+static void
+problems_add(Problems *p, const char *group, const char *key, GError *error)
+{
+  if (p->lines->len == 0)
+    p->code = error->code;
+  g_ptr_array_add(p->lines, g_strdup(error->message));
+  if (group != NULL)
+    g_hash_table_add(p->failed, g_strconcat(group, "/", key, NULL));
+}
+
+static gboolean
+problems_none_in(Problems *p, const char *group, const char *const *keys)
+{
+  for (const char *const *k = keys; *k; k++) {
+    g_autofree char *id = g_strconcat(group, "/", *k, NULL);
+    if (g_hash_table_contains(p->failed, id))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Runs one check whose GError** argument is written `&e`, keeping its problem. */
+#define CHECK(p, group, key, call)                                                                                    \
+  G_STMT_START                                                                                                        \
+  {                                                                                                                   \
+    g_autoptr(GError) e = NULL;                                                                                       \
+    if (!(call))                                                                                                      \
+      problems_add((p), (group), (key), e);                                                                           \
+  }                                                                                                                   \
+  G_STMT_END
+
+/* A rule between entries: its complaint is about entry e. */
+static void
+rule_broken(Problems *p, ShiftdIniFile *ini, const ShiftdIniEntry *e, const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+  shiftd_ini_set_entry_error(&error, ini, e, "%s", reason);
+  problems_add(p, e->group, e->key, error);
+}
+
+static gboolean
+check_key(ShiftdIniFile *ini, const ShiftdIniEntry *entry, GError **error)
+{
+  /* the common check, on a view of this one entry */
+  g_autoptr(GPtrArray) one = g_ptr_array_new();
+  g_ptr_array_add(one, (gpointer)entry);
+  ShiftdIniFile view = { ini->path, one };
+  return shiftd_ini_file_check_keys(&view, agent_keys, error);
+}
+
 AgentConfig *
 agent_config_parse(const char *path, const char *text, gsize length, GError **error)
 {
@@ -306,9 +366,18 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
                 "%s: \"%s\" is not a valid agent name (letters, digits, - and _; up to 64)", path, name);
     return NULL;
   }
+  /* a syntax error leaves nothing to check further */
   g_autoptr(ShiftdIniFile) ini = shiftd_ini_file_parse(path, text, length, error);
-  if (ini == NULL || !shiftd_ini_file_check_keys(ini, agent_keys, error))
+  if (ini == NULL)
     return NULL;
+
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GHashTable) failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  Problems p = { lines, failed, 0 };
+  for (guint i = 0; i < ini->entries->len; i++) {
+    const ShiftdIniEntry *entry = g_ptr_array_index(ini->entries, i);
+    CHECK(&p, entry->group, entry->key, check_key(ini, entry, &e));
+  }
 
   g_autoptr(AgentConfig) c = g_new0(AgentConfig, 1);
   c->name = g_steal_pointer(&name);
@@ -321,31 +390,42 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
 
-  if (!shiftd_ini_get_string(ini, "Agent", "Description", &c->description, error) ||
-      !parse_instructions(ini, c, error) ||
-      !shiftd_ini_get_string(ini, "Agent", "Model", &c->model, error) ||
-      !parse_tools(ini, c, error) ||
-      !shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, error) ||
-      !shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, error) ||
-      !shiftd_ini_get_time_span(ini, "Schedule", "MaxInterval", SHIFTD_USEC_PER_SEC, &c->max_interval, error) ||
-      !parse_quiet_hours(ini, c, error) ||
-      !shiftd_ini_get_time_span(ini, "Schedule", "ReviewEvery", SHIFTD_USEC_PER_SEC, &c->review_every, error) ||
-      !shiftd_ini_get_string(ini, "Schedule", "WakeIf", &c->wake_if, error) ||
-      !shiftd_ini_get_string(ini, "Sandbox", "User", &c->user, error) ||
-      !parse_size(ini, "Sandbox", "MemoryMax", &c->memory_max, error) ||
-      !parse_cpu_quota(ini, c, error) ||
-      !parse_count(ini, "Sandbox", "TasksMax", &c->tasks_max, error) ||
-      !shiftd_ini_get_time_span(ini, "Sandbox", "RuntimeMaxSec", SHIFTD_USEC_PER_SEC, &c->runtime_max, error) ||
-      !parse_paths(ini, c, error) ||
-      !shiftd_ini_get_bool(ini, "Sandbox", "PrivateNetwork", &c->private_network, error) ||
-      !shiftd_ini_get_time_span(ini, "Decisions", "Timeout", SHIFTD_USEC_PER_SEC, &c->decision_timeout, error) ||
-      !shiftd_ini_get_string(ini, "Decisions", "Default", &c->decision_default, error))
-    return NULL;
+  CHECK(&p, "Agent", "Description", shiftd_ini_get_string(ini, "Agent", "Description", &c->description, &e));
+  {
+    g_autoptr(GError) e = NULL;
+    if (!parse_instructions(ini, c, &e)) {
+      problems_add(&p, "Agent", "Instructions", e);
+      g_hash_table_add(p.failed, g_strdup("Agent/InstructionsFile"));
+    }
+  }
+  CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
+  CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
+  CHECK(&p, "Schedule", "Every",
+        shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));
+  CHECK(&p, "Schedule", "OnCalendar", shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, &e));
+  CHECK(&p, "Schedule", "MaxInterval",
+        shiftd_ini_get_time_span(ini, "Schedule", "MaxInterval", SHIFTD_USEC_PER_SEC, &c->max_interval, &e));
+  CHECK(&p, "Schedule", "QuietHours", parse_quiet_hours(ini, c, &e));
+  CHECK(&p, "Schedule", "ReviewEvery",
+        shiftd_ini_get_time_span(ini, "Schedule", "ReviewEvery", SHIFTD_USEC_PER_SEC, &c->review_every, &e));
+  CHECK(&p, "Schedule", "WakeIf", shiftd_ini_get_string(ini, "Schedule", "WakeIf", &c->wake_if, &e));
+  CHECK(&p, "Sandbox", "User", shiftd_ini_get_string(ini, "Sandbox", "User", &c->user, &e));
+  CHECK(&p, "Sandbox", "MemoryMax", parse_size(ini, "Sandbox", "MemoryMax", &c->memory_max, &e));
+  CHECK(&p, "Sandbox", "CPUQuota", parse_cpu_quota(ini, c, &e));
+  CHECK(&p, "Sandbox", "TasksMax", parse_count(ini, "Sandbox", "TasksMax", &c->tasks_max, &e));
+  CHECK(&p, "Sandbox", "RuntimeMaxSec",
+        shiftd_ini_get_time_span(ini, "Sandbox", "RuntimeMaxSec", SHIFTD_USEC_PER_SEC, &c->runtime_max, &e));
+  CHECK(&p, "Sandbox", "ReadWritePaths", parse_paths(ini, c, &e));
+  CHECK(&p, "Sandbox", "PrivateNetwork",
+        shiftd_ini_get_bool(ini, "Sandbox", "PrivateNetwork", &c->private_network, &e));
+  CHECK(&p, "Decisions", "Timeout",
+        shiftd_ini_get_time_span(ini, "Decisions", "Timeout", SHIFTD_USEC_PER_SEC, &c->decision_timeout, &e));
+  CHECK(&p, "Decisions", "Default",
+        shiftd_ini_get_string(ini, "Decisions", "Default", &c->decision_default, &e));
+  CHECK(&p, "Decisions", "AnswerBy", parse_principals(ini, "Decisions", "AnswerBy", &c->answer_by, &e));
+  CHECK(&p, "Schedule", "StartBy", parse_principals(ini, "Schedule", "StartBy", &c->start_by, &e));
 
   const ShiftdIniEntry *e;
-  if (!parse_principals(ini, "Decisions", "AnswerBy", &c->answer_by, error) ||
-      !parse_principals(ini, "Schedule", "StartBy", &c->start_by, error))
-    return NULL;
   if (c->on_calendar && c->on_calendar[0] == '\0')
     g_clear_pointer(&c->on_calendar, g_free);
   if (c->wake_if && c->wake_if[0] == '\0')
@@ -358,50 +438,48 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   static const char *const finite[] = { "Every", "MaxInterval", "ReviewEvery", NULL };
   for (const char *const *k = finite; *k; k++) {
     e = shiftd_ini_file_lookup(ini, "Schedule", *k);
-    if (e && g_str_equal(e->value, "infinity")) {
-      shiftd_ini_set_entry_error(error, ini, e, "must be a finite time span");
-      return NULL;
-    }
+    if (e && g_str_equal(e->value, "infinity"))
+      rule_broken(&p, ini, e, "must be a finite time span");
   }
   if (c->on_calendar) {
     g_autoptr(GError) local = NULL;
     g_autoptr(ShiftdCalendar) cal = shiftd_calendar_parse(c->on_calendar, &local);
-    if (cal == NULL) {
-      e = shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar");
-      shiftd_ini_set_entry_error(error, ini, e, "%s", local->message);
-      return NULL;
-    }
+    if (cal == NULL)
+      rule_broken(&p, ini, shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar"), local->message);
   }
-  if (c->every && c->on_calendar) {
-    e = shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar");
-    shiftd_ini_set_entry_error(error, ini, e, "Every= and OnCalendar= exclude each other");
-    return NULL;
-  }
-  if ((e = shiftd_ini_file_lookup(ini, "Schedule", "MaxInterval"))) {
-    if (!c->every) {
-      shiftd_ini_set_entry_error(error, ini, e, "MaxInterval= needs Every=");
-      return NULL;
-    }
-    if (c->max_interval < c->every) {
-      shiftd_ini_set_entry_error(error, ini, e, "must not be shorter than Every=");
-      return NULL;
+  static const char *const schedule_keys[] = { "Every", "OnCalendar", "MaxInterval", NULL };
+  if (problems_none_in(&p, "Schedule", schedule_keys)) {
+    if (c->every && c->on_calendar)
+      rule_broken(&p, ini, shiftd_ini_file_lookup(ini, "Schedule", "OnCalendar"),
+                  "Every= and OnCalendar= exclude each other");
+    if ((e = shiftd_ini_file_lookup(ini, "Schedule", "MaxInterval"))) {
+      if (!c->every)
+        rule_broken(&p, ini, e, "MaxInterval= needs Every=");
+      else if (c->max_interval < c->every)
+        rule_broken(&p, ini, e, "must not be shorter than Every=");
     }
   }
   if (c->every && c->max_interval == 0)
     c->max_interval = c->every > G_MAXUINT64 / 8 ? G_MAXUINT64 : c->every * 8;
-  if ((c->every || c->on_calendar) && c->instructions[0] == '\0') {
-    g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE,
-                "%s: a scheduled agent needs Instructions= or InstructionsFile= (the task of every wake)", path);
-    return NULL;
+  static const char *const instructions_keys[] = { "Instructions", "InstructionsFile", NULL };
+  if ((c->every || c->on_calendar) && c->instructions[0] == '\0' &&
+      problems_none_in(&p, "Agent", instructions_keys)) {
+    g_autoptr(GError) local = g_error_new(
+      SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE,
+      "%s: a scheduled agent needs Instructions= or InstructionsFile= (the task of every wake)", path);
+    problems_add(&p, NULL, NULL, local);
   }
-  if (c->review_every && !c->every && !c->on_calendar) {
-    e = shiftd_ini_file_lookup(ini, "Schedule", "ReviewEvery");
-    shiftd_ini_set_entry_error(error, ini, e, "a review beat needs a schedule (Every= or OnCalendar=)");
-    return NULL;
-  }
-  if (c->user && !user_name_is_valid(c->user)) {
-    e = shiftd_ini_file_lookup(ini, "Sandbox", "User");
-    shiftd_ini_set_entry_error(error, ini, e, "not a user name");
+  static const char *const review_keys[] = { "Every", "OnCalendar", "ReviewEvery", NULL };
+  if (c->review_every && !c->every && !c->on_calendar && problems_none_in(&p, "Schedule", review_keys))
+    rule_broken(&p, ini, shiftd_ini_file_lookup(ini, "Schedule", "ReviewEvery"),
+                "a review beat needs a schedule (Every= or OnCalendar=)");
+  if (c->user && !user_name_is_valid(c->user))
+    rule_broken(&p, ini, shiftd_ini_file_lookup(ini, "Sandbox", "User"), "not a user name");
+
+  if (lines->len > 0) {
+    g_ptr_array_add(lines, NULL);
+    g_autofree char *all = g_strjoinv("\n", (char **)lines->pdata);
+    g_set_error_literal(error, SHIFTD_INI_ERROR, p.code, all);
     return NULL;
   }
   return g_steal_pointer(&c);

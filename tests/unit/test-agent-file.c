@@ -386,6 +386,46 @@ test_bad(void)
     assert_bad("x.agent", cases[i].text, cases[i].line, cases[i].reason);
 }
 
+/* Every problem of a file, one "FILE:LINE: reason" line each, in file order;
+ * a rule between keys is not repeated when one of its keys is already bad. */
+static void
+test_every_problem(void)
+{
+  g_autofree char *path = write_agent("many.agent", "[Agent]\n"
+                                                    "Instructions=x\n"
+                                                    "Colour=blue\n"
+                                                    "[Schedule]\n"
+                                                    "Every=soon\n"
+                                                    "MaxInterval=1h\n"
+                                                    "QuietHours=25:00-07:00\n"
+                                                    "[Sandbox]\n"
+                                                    "MemoryMax=lots\n"
+                                                    "[Timer]\n"
+                                                    "OnCalendar=daily\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgentConfig) c = agent_config_load(path, &error);
+  g_assert_null(c);
+  g_assert_nonnull(error);
+  g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+  const struct {
+    guint line;
+    const char *reason;
+  } expected[] = {
+    { 3, "unknown key \"Colour\" in [Agent]" },
+    { 11, "unknown section [Timer]" },
+    { 5, "Every=soon: bad time span" },
+    { 7, "QuietHours=25:00-07:00: expected HH:MM-HH:MM" },
+    { 9, "MemoryMax=lots: expected a size" },
+  };
+  g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(expected));
+  for (gsize i = 0; i < G_N_ELEMENTS(expected); i++) {
+    g_autofree char *where = g_strdup_printf("%s:%u: ", path, expected[i].line);
+    if (!g_str_has_prefix(lines[i], where) || !strstr(lines[i], expected[i].reason))
+      g_error("line %zu: got \"%s\", expected \"%s...%s\"", i, lines[i], where, expected[i].reason);
+  }
+  g_assert_cmpint(g_unlink(path), ==, 0);
+}
+
 static void
 test_bad_file_name(void)
 {
@@ -469,6 +509,7 @@ main(int argc, char **argv)
   g_test_add_func("/agent-file/quiet-hours", test_quiet_hours);
   g_test_add_func("/agent-file/sandbox-values", test_sandbox_values);
   g_test_add_func("/agent-file/bad", test_bad);
+  g_test_add_func("/agent-file/every-problem", test_every_problem);
   g_test_add_func("/agent-file/bad-file-name", test_bad_file_name);
   g_test_add_func("/agent-file/examples", test_examples);
   int status = g_test_run();
