@@ -7,7 +7,7 @@ PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 libsystemd-dev libcurl4-openssl-dev libglib2.0-dev libglib2.0-bin libjson-glib-dev
 libnotify-dev libsqlite3-dev libseccomp-dev bubblewrap
 dbus-daemon systemd python3 python3-gi python3-dbusmock gjs util-linux procps tzdata
-clang libclang-rt-14-dev llvm"
+clang libclang-rt-14-dev llvm scdoc groff-base mandoc"
 
 missing=""
 for p in $PACKAGES; do
