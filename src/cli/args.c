@@ -1,5 +1,6 @@
 #include "args.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 /* Which command accepts which option. */
@@ -15,6 +16,7 @@ enum {
   OPT_LIMIT = 1 << 8,
   OPT_SINCE = 1 << 9,
   OPT_FROM = 1 << 10,
+  OPT_LINES = 1 << 11,
 };
 #define OPT_GLOBAL 0
 
@@ -36,6 +38,10 @@ typedef enum {
   ID_LIMIT,
   ID_SINCE,
   ID_FROM,
+  ID_QUIET,
+  ID_NO_PAGER,
+  ID_NO_LEGEND,
+  ID_LINES,
 } OptId;
 
 typedef struct {
@@ -48,23 +54,27 @@ typedef struct {
 } OptSpec;
 
 static const OptSpec options[] = {
-  { "user", 0, NULL, OPT_GLOBAL, ID_USER, "Talk to shiftd on the session bus (the default)" },
-  { "system", 0, NULL, OPT_GLOBAL, ID_SYSTEM, "Talk to shiftd on the system bus" },
-  { "address", 0, "ADDR", OPT_GLOBAL, ID_ADDRESS, "Talk to shiftd on the bus at ADDR" },
-  { "json", 0, NULL, OPT_GLOBAL, ID_JSON, "Print machine-readable JSON" },
-  { "help", 'h', NULL, OPT_GLOBAL, ID_HELP, "Show help" },
-  { "version", 0, NULL, OPT_GLOBAL, ID_VERSION, "Show the version" },
-  { "agent", 0, "AGENT", OPT_AGENT, ID_AGENT, "The agent (start: default agent if omitted)" },
-  { "model", 0, "MODEL", OPT_MODEL, ID_MODEL, "Model name for this run" },
-  { "max-steps", 0, "N", OPT_MAX_STEPS, ID_MAX_STEPS, "At most N model calls" },
-  { "timeout", 0, "SPAN", OPT_TIMEOUT, ID_TIMEOUT, "Give up after SPAN (\"90s\", \"1h 30min\")" },
-  { "label", 0, "LABEL", OPT_LABEL, ID_LABEL, "A free-form label for the run" },
-  { "follow", 0, NULL, OPT_FOLLOW, ID_FOLLOW, "Print events live until the run ends or waits" },
-  { "wait", 0, NULL, OPT_WAIT, ID_WAIT, "Wait silently until the run ends or waits" },
-  { "state", 0, "STATE", OPT_STATE, ID_STATE, "Only runs in STATE" },
-  { "limit", 0, "N", OPT_LIMIT, ID_LIMIT, "At most N runs" },
-  { "since", 0, "SPAN", OPT_SINCE, ID_SINCE, "Only runs created in the last SPAN" },
-  { "from", 0, "N", OPT_FROM, ID_FROM, "Start at event number N" },
+  { "user", 0, NULL, OPT_GLOBAL, ID_USER, N_("Talk to shiftd on the session bus (the default)") },
+  { "system", 0, NULL, OPT_GLOBAL, ID_SYSTEM, N_("Talk to shiftd on the system bus") },
+  { "address", 0, "ADDR", OPT_GLOBAL, ID_ADDRESS, N_("Talk to shiftd on the bus at ADDR") },
+  { "json", 0, NULL, OPT_GLOBAL, ID_JSON, N_("Print machine-readable JSON") },
+  { "quiet", 'q', NULL, OPT_GLOBAL, ID_QUIET, N_("Print no confirmations or hints, only errors") },
+  { "no-pager", 0, NULL, OPT_GLOBAL, ID_NO_PAGER, N_("Do not pipe long output into a pager") },
+  { "no-legend", 0, NULL, OPT_GLOBAL, ID_NO_LEGEND, N_("Print no column headers and no footers") },
+  { "help", 'h', NULL, OPT_GLOBAL, ID_HELP, N_("Show help") },
+  { "version", 0, NULL, OPT_GLOBAL, ID_VERSION, N_("Show the version") },
+  { "agent", 0, "AGENT", OPT_AGENT, ID_AGENT, N_("The agent (start: default agent if omitted)") },
+  { "model", 0, "MODEL", OPT_MODEL, ID_MODEL, N_("Model name for this run") },
+  { "max-steps", 0, "N", OPT_MAX_STEPS, ID_MAX_STEPS, N_("At most N model calls") },
+  { "timeout", 0, "SPAN", OPT_TIMEOUT, ID_TIMEOUT, N_("Give up after SPAN (\"90s\", \"1h 30min\")") },
+  { "label", 0, "LABEL", OPT_LABEL, ID_LABEL, N_("A free-form label for the run") },
+  { "follow", 'f', NULL, OPT_FOLLOW, ID_FOLLOW, N_("Print events live until the run ends or waits") },
+  { "wait", 0, NULL, OPT_WAIT, ID_WAIT, N_("Wait silently until the run ends or waits") },
+  { "state", 0, "STATE", OPT_STATE, ID_STATE, N_("Only runs in STATE") },
+  { "limit", 0, "N", OPT_LIMIT, ID_LIMIT, N_("At most N runs (the newest)") },
+  { "since", 0, "SPAN", OPT_SINCE, ID_SINCE, N_("Only runs created in the last SPAN") },
+  { "from", 0, "N", OPT_FROM, ID_FROM, N_("Start at event number N") },
+  { "lines", 'n', "N", OPT_LINES, ID_LINES, N_("Show the last N events") },
 };
 
 typedef struct {
@@ -79,18 +89,24 @@ typedef struct {
 static const CommandSpec commands[CLI_N_COMMANDS] = {
   [CLI_CMD_START] = { "start", 1, G_MAXUINT,
                       OPT_AGENT | OPT_MODEL | OPT_MAX_STEPS | OPT_TIMEOUT | OPT_LABEL | OPT_FOLLOW | OPT_WAIT,
-                      "start [OPTIONS] TASK...", "Start a run and print its receipt" },
-  [CLI_CMD_STATUS] = { "status", 1, 1, 0, "status NAME", "Show a run's state and latest events" },
+                      "start [OPTIONS] TASK...|-", N_("Start a run; - reads the task from stdin") },
+  [CLI_CMD_STATUS] = { "status", 1, 1, OPT_LINES, "status NAME [-n N]", N_("Show a run's state and latest events") },
   [CLI_CMD_LIST] = { "list", 0, 0, OPT_STATE | OPT_AGENT | OPT_LIMIT | OPT_SINCE, "list [OPTIONS]",
-                     "List runs" },
-  [CLI_CMD_EVENTS] = { "events", 1, 1, OPT_FOLLOW | OPT_FROM, "events NAME [--follow] [--from N]",
-                       "Print a run's events" },
-  [CLI_CMD_CANCEL] = { "cancel", 1, 1, 0, "cancel NAME", "Cancel a run" },
-  [CLI_CMD_ANSWER] = { "answer", 2, 2, 0, "answer NAME CHOICE", "Answer a waiting run's question" },
-  [CLI_CMD_AGENTS] = { "agents", 0, 0, 0, "agents", "List standing agents" },
-  [CLI_CMD_TRIGGER] = { "trigger", 1, 1, OPT_FOLLOW | OPT_WAIT, "trigger AGENT [--follow|--wait]",
-                        "Wake a standing agent now" },
-  [CLI_CMD_RELOAD] = { "reload", 0, 0, 0, "reload", "Re-read the agent files" },
+                     N_("List runs") },
+  [CLI_CMD_EVENTS] = { "events", 1, 1, OPT_FOLLOW | OPT_FROM | OPT_LINES, "events NAME [-f] [--from N|-n N]",
+                       N_("Print a run's events") },
+  [CLI_CMD_CANCEL] = { "cancel", 1, 1, 0, "cancel NAME", N_("Cancel a run") },
+  [CLI_CMD_ANSWER] = { "answer", 1, 2, 0, "answer NAME [CHOICE]",
+                       N_("Answer a waiting run (asks on a terminal)") },
+  [CLI_CMD_AGENTS] = { "agents", 0, 0, 0, "agents", N_("List standing agents") },
+  [CLI_CMD_TRIGGER] = { "trigger", 1, 1, OPT_FOLLOW | OPT_WAIT, "trigger AGENT [-f|--wait]",
+                        N_("Wake a standing agent now") },
+  [CLI_CMD_RELOAD] = { "reload", 0, 0, 0, "reload", N_("Re-read the agent files") },
+  [CLI_CMD_ENABLE] = { "enable", 1, 1, 0, "enable AGENT", N_("Arm a standing agent's schedule") },
+  [CLI_CMD_DISABLE] = { "disable", 1, 1, 0, "disable AGENT", N_("Disarm a standing agent's schedule") },
+  [CLI_CMD_WATCH] = { "watch", 0, 0, 0, "watch",
+                      N_("Live view of runs, agents and decisions") },
+  [CLI_CMD_COMPLETE] = { "__complete", 1, 2, 0, "__complete WHAT [NAME]", NULL },
 };
 
 const char *
@@ -123,7 +139,7 @@ parse_count(const char *opt, const char *value, guint32 *out, GError **error)
   guint64 n = 0;
   if (!g_ascii_string_to_unsigned(value, 10, 1, G_MAXUINT32, &n, NULL)) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "option --%s wants a whole number from 1 up, not \"%s\"", opt, value);
+                _("option --%s wants a whole number from 1 up, not \"%s\""), opt, value);
     return FALSE;
   }
   *out = (guint32)n;
@@ -146,7 +162,7 @@ apply(CliArgs *args, const OptSpec *spec, const char *value, GError **error)
     CliBusChoice want = spec->id == ID_USER ? CLI_BUS_USER : CLI_BUS_SYSTEM;
     if (args->bus != CLI_BUS_DEFAULT && args->bus != want) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  "--user and --system cannot be used together");
+                  _("--user and --system cannot be used together"));
       return FALSE;
     }
     args->bus = want;
@@ -197,8 +213,69 @@ apply(CliArgs *args, const OptSpec *spec, const char *value, GError **error)
   case ID_FROM:
     args->have_from = TRUE;
     return parse_count(spec->long_name, value, &args->from, error);
+  case ID_LINES:
+    args->have_lines = TRUE;
+    /* like journalctl and systemctl, -n 0 is allowed: no events */
+    if (g_str_equal(value, "0")) {
+      args->lines = 0;
+      return TRUE;
+    }
+    return parse_count(spec->long_name, value, &args->lines, error);
+  case ID_QUIET:
+    args->quiet = TRUE;
+    return TRUE;
+  case ID_NO_PAGER:
+    args->no_pager = TRUE;
+    return TRUE;
+  case ID_NO_LEGEND:
+    args->no_legend = TRUE;
+    return TRUE;
   }
   g_assert_not_reached();
+}
+
+static void
+note_seen(const OptSpec *spec, guint *seen, const OptSpec **first_seen)
+{
+  if (spec->bit != OPT_GLOBAL && !(*seen & spec->bit) && *first_seen == NULL)
+    *first_seen = spec;
+  *seen |= spec->bit;
+}
+
+/* "-qf", "-n5", "-n 5": short options, bundled as getopt takes them. */
+static gboolean
+parse_short_options(int argc, char **argv, int *i, CliArgs *args, guint *seen, const OptSpec **first_seen,
+                    GError **error)
+{
+  const char *word = argv[*i];
+  for (const char *p = word + 1; *p; p++) {
+    const OptSpec *spec = find_short(*p);
+    if (spec == NULL) {
+      if (p == word + 1)
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, _("unknown option \"%s\""), word);
+      else
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, _("unknown option \"-%c\" in \"%s\""),
+                    *p, word);
+      return FALSE;
+    }
+    note_seen(spec, seen, first_seen);
+    if (spec->arg_name == NULL) {
+      if (!apply(args, spec, NULL, error))
+        return FALSE;
+      continue;
+    }
+    const char *value = p[1] != '\0' ? p + 1 : NULL;
+    if (value == NULL) {
+      if (*i + 1 >= argc) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("option --%s needs a value (%s)"),
+                    spec->long_name, spec->arg_name);
+        return FALSE;
+      }
+      value = argv[++*i];
+    }
+    return apply(args, spec, value, error);
+  }
+  return TRUE;
 }
 
 /* One option at argv[*i]; may consume the next word as its value. */
@@ -207,37 +284,30 @@ parse_option(int argc, char **argv, int *i, CliArgs *args, guint *seen, const Op
              GError **error)
 {
   const char *word = argv[*i];
-  const OptSpec *spec = NULL;
-  const char *value = NULL;
+  if (word[1] != '-')
+    return parse_short_options(argc, argv, i, args, seen, first_seen, error);
 
-  if (word[1] == '-') {
-    const char *name = word + 2;
-    const char *eq = strchr(name, '=');
-    spec = find_long(name, eq ? (gsize)(eq - name) : strlen(name));
-    if (eq)
-      value = eq + 1;
-  } else if (word[2] == '\0') {
-    spec = find_short(word[1]);
-  }
+  const char *name = word + 2;
+  const char *eq = strchr(name, '=');
+  const OptSpec *spec = find_long(name, eq ? (gsize)(eq - name) : strlen(name));
+  const char *value = eq ? eq + 1 : NULL;
   if (spec == NULL) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, "unknown option \"%s\"", word);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, _("unknown option \"%s\""), word);
     return FALSE;
   }
   if (spec->arg_name != NULL && value == NULL) {
     if (*i + 1 >= argc) {
-      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "option --%s needs a value (%s)",
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("option --%s needs a value (%s)"),
                   spec->long_name, spec->arg_name);
       return FALSE;
     }
     value = argv[++*i];
   } else if (spec->arg_name == NULL && value != NULL) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "option --%s takes no value",
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("option --%s takes no value"),
                 spec->long_name);
     return FALSE;
   }
-  if (spec->bit != OPT_GLOBAL && !(*seen & spec->bit) && *first_seen == NULL)
-    *first_seen = spec;
-  *seen |= spec->bit;
+  note_seen(spec, seen, first_seen);
   return apply(args, spec, value, error);
 }
 
@@ -248,14 +318,14 @@ check_command_options(CliArgs *args, guint seen, GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS(options); i++) {
     if (options[i].bit != OPT_GLOBAL && (seen & options[i].bit) && !(allowed & options[i].bit)) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  "option --%s does not apply to \"%s\"", options[i].long_name,
+                  _("option --%s does not apply to \"%s\""), options[i].long_name,
                   commands[args->command].name);
       return FALSE;
     }
   }
   if (args->follow && args->wait) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--follow and --wait cannot be used together");
+                _("--follow and --wait cannot be used together"));
     return FALSE;
   }
   return TRUE;
@@ -288,7 +358,7 @@ cli_args_parse(int argc, char **argv, CliArgs *args, GError **error)
 
   if (words->len == 0) {
     if (first_seen != NULL) {
-      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "option --%s needs a command",
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("option --%s needs a command"),
                   first_seen->long_name);
       return FALSE;
     }
@@ -302,7 +372,7 @@ cli_args_parse(int argc, char **argv, CliArgs *args, GError **error)
     if (g_str_equal(commands[c].name, name))
       args->command = c;
   if (args->command == CLI_CMD_NONE) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unknown command \"%s\"", name);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("unknown command \"%s\""), name);
     return FALSE;
   }
   g_free(g_ptr_array_steal_index(words, 0));
@@ -317,8 +387,9 @@ cli_args_parse(int argc, char **argv, CliArgs *args, GError **error)
 
   const CommandSpec *spec = &commands[args->command];
   if (n < spec->min_args || n > spec->max_args) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: usage: shiftctl %s",
-                n < spec->min_args ? "missing argument" : "too many arguments", spec->synopsis);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                n < spec->min_args ? _("missing argument: usage: shiftctl %s") : _("too many arguments: usage: shiftctl %s"),
+                spec->synopsis);
     return FALSE;
   }
   return TRUE;
@@ -339,6 +410,14 @@ cli_args_clear(CliArgs *args)
   args->command = CLI_CMD_NONE;
 }
 
+static char *
+option_left(const OptSpec *o)
+{
+  return g_strdup_printf("%c%c%c --%s%s%s", o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+                         o->short_name ? ',' : ' ', o->long_name, o->arg_name ? "=" : "",
+                         o->arg_name ? o->arg_name : "");
+}
+
 static void
 append_options(GString *out, guint mask)
 {
@@ -346,36 +425,70 @@ append_options(GString *out, guint mask)
     const OptSpec *o = &options[i];
     if (mask == OPT_GLOBAL ? o->bit != OPT_GLOBAL : !(o->bit & mask))
       continue;
-    g_autofree char *left = g_strdup_printf("%c%c%c --%s%s%s", o->short_name ? '-' : ' ',
-                                            o->short_name ? o->short_name : ' ',
-                                            o->short_name ? ',' : ' ', o->long_name,
-                                            o->arg_name ? "=" : "", o->arg_name ? o->arg_name : "");
-    g_string_append_printf(out, "  %-22s %s\n", left, o->help);
+    g_autofree char *left = option_left(o);
+    g_string_append_printf(out, "  %-22s %s\n", left, _(o->help));
   }
+}
+
+static gboolean
+command_is_hidden(CliCommand c)
+{
+  return commands[c].summary == NULL;
 }
 
 char *
 cli_args_help(CliCommand command)
 {
   GString *out = g_string_new(NULL);
-  if (command < CLI_N_COMMANDS) {
+  if (command < CLI_N_COMMANDS && !command_is_hidden(command)) {
     const CommandSpec *spec = &commands[command];
-    g_string_append_printf(out, "Usage: shiftctl %s\n\n%s.\n", spec->synopsis, spec->summary);
+    g_string_append_printf(out, _("Usage: shiftctl %s\n\n%s.\n"), spec->synopsis, _(spec->summary));
     if (spec->options != 0) {
-      g_string_append(out, "\nOptions:\n");
+      g_string_append_printf(out, "\n%s\n", _("Options:"));
       append_options(out, spec->options);
     }
   } else {
-    g_string_append(out, "Usage: shiftctl [OPTIONS] COMMAND ...\n\n"
-                         "Talk to shiftd, which runs AI agents as background work.\n\n"
-                         "Commands:\n");
+    g_string_append_printf(out, "%s\n\n%s\n\n%s\n", _("Usage: shiftctl [OPTIONS] COMMAND ..."),
+                           _("Talk to shiftd, which runs AI agents as background work."), _("Commands:"));
     for (guint c = 0; c < CLI_N_COMMANDS; c++)
-      g_string_append_printf(out, "  %-34s %s\n", commands[c].synopsis, commands[c].summary);
+      if (!command_is_hidden(c))
+        g_string_append_printf(out, "  %-34s %s\n", commands[c].synopsis, _(commands[c].summary));
   }
-  g_string_append(out, "\nGlobal options:\n");
+  g_string_append_printf(out, "\n%s\n", _("Global options:"));
   append_options(out, OPT_GLOBAL);
-  if (command >= CLI_N_COMMANDS)
-    g_string_append(out, "\nWithout --user, --system or --address, $SHIFTD_BUS_ADDRESS is used when set,\n"
-                         "else the session bus. Times take systemd's syntax: 90s, 15min, 1h 30min.\n");
+  if (command >= CLI_N_COMMANDS) {
+    g_string_append_c(out, '\n');
+    g_string_append(out, _("Without --user, --system or --address, $SHIFTD_BUS_ADDRESS is used when set,\n"
+                           "else the session bus. Times take systemd's syntax: 90s, 15min, 1h 30min.\n"
+                           "Long output goes through $SHIFTCTL_PAGER or $PAGER (less -FRX) on a terminal.\n"));
+  }
+  return g_string_free(out, FALSE);
+}
+
+char *
+cli_args_complete_commands(void)
+{
+  GString *out = g_string_new(NULL);
+  for (guint c = 0; c < CLI_N_COMMANDS; c++)
+    if (!command_is_hidden(c))
+      g_string_append_printf(out, "%s\t%s\n", commands[c].name, _(commands[c].summary));
+  return g_string_free(out, FALSE);
+}
+
+char *
+cli_args_complete_options(CliCommand command)
+{
+  guint mask = command < CLI_N_COMMANDS ? commands[command].options : 0;
+  GString *out = g_string_new(NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS(options); i++) {
+    const OptSpec *o = &options[i];
+    if (o->bit == OPT_GLOBAL || (o->bit & mask))
+      g_string_append_printf(out, "--%s%s\t%s\n", o->long_name, o->arg_name ? "=" : "", _(o->help));
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(options); i++) {
+    const OptSpec *o = &options[i];
+    if (o->short_name && (o->bit == OPT_GLOBAL || (o->bit & mask)))
+      g_string_append_printf(out, "-%c\t%s\n", o->short_name, _(o->help));
+  }
   return g_string_free(out, FALSE);
 }

@@ -13,6 +13,10 @@ typedef enum {
   CLI_CMD_AGENTS,
   CLI_CMD_TRIGGER,
   CLI_CMD_RELOAD,
+  CLI_CMD_ENABLE,
+  CLI_CMD_DISABLE,
+  CLI_CMD_WATCH,
+  CLI_CMD_COMPLETE, /* hidden: what the shell completions ask */
   CLI_N_COMMANDS,
   CLI_CMD_NONE = CLI_N_COMMANDS,
 } CliCommand;
@@ -31,6 +35,9 @@ typedef struct {
   gboolean json;
   gboolean help;
   gboolean version;
+  gboolean quiet;     /* -q: no confirmations, notes or hints; errors still */
+  gboolean no_pager;
+  gboolean no_legend; /* no column headers, no footers */
   /* command options */
   char *agent;
   char *model;
@@ -46,6 +53,8 @@ typedef struct {
   guint32 limit;
   gboolean have_from;
   guint32 from;
+  gboolean have_lines;
+  guint32 lines; /* -n: events shown by status and events (0 is allowed) */
 } CliArgs;
 
 /* Fills args (call cli_args_clear after, also on failure). Errors are usage
@@ -55,5 +64,11 @@ void cli_args_clear(CliArgs *args);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliArgs, cli_args_clear)
 
 const char *cli_command_name(CliCommand command);
-/* Help text for one command, or for all of them with CLI_CMD_NONE. */
+/* Help text for one command, or for all of them with CLI_CMD_NONE (translated). */
 char *cli_args_help(CliCommand command);
+
+/* For the shell completions: the commands (not the hidden one) with their
+ * summaries, "NAME\tSUMMARY" a line; and the options a command takes (with
+ * the global ones), "--long\tHELP" or "--long=\tHELP" a line, then "-x\tHELP". */
+char *cli_args_complete_commands(void);
+char *cli_args_complete_options(CliCommand command);

@@ -1,5 +1,7 @@
 #include "bus.h"
 
+#include <glib/gi18n.h>
+
 #include "output.h"
 #include "shiftd-names.h"
 
@@ -36,7 +38,7 @@ cli_bus_connect(CliBus *bus, GError **error)
                                NULL, &local);
   if (bus->conn == NULL) {
     g_autofree char *where = cli_bus_describe(bus);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "cannot connect to %s: %s", where,
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, _("cannot connect to %s: %s"), where,
                 local->message);
     return FALSE;
   }
@@ -57,11 +59,11 @@ cli_bus_describe(const CliBus *bus)
 {
   switch (bus->kind) {
   case CLI_BUS_KIND_SESSION:
-    return g_strdup("the session bus");
+    return g_strdup(_("the session bus"));
   case CLI_BUS_KIND_SYSTEM:
-    return g_strdup("the system bus");
+    return g_strdup(_("the system bus"));
   case CLI_BUS_KIND_ADDRESS:
-    return g_strdup_printf("the bus at %s", bus->address);
+    return g_strdup_printf(_("the bus at %s"), bus->address);
   }
   g_assert_not_reached();
 }
@@ -80,7 +82,11 @@ GVariant *
 cli_bus_call(CliBus *bus, const char *path, const char *iface, const char *method, GVariant *params,
              const GVariantType *reply_type, GError **error)
 {
-  return g_dbus_connection_call_sync(bus->conn, SHIFTD_BUS_NAME, path, iface, method, params,
-                                     reply_type, G_DBUS_CALL_FLAGS_NONE, CLI_CALL_TIMEOUT_MSEC,
-                                     NULL, error);
+  if (!bus->reached && !bus->no_activation)
+    return cli_bus_call_starting(bus, path, iface, method, params, reply_type, error);
+  /* once shiftd has answered, a shiftd gone mid-command is an error at once,
+   * not a new daemon started under the command's feet */
+  return g_dbus_connection_call_sync(bus->conn, SHIFTD_BUS_NAME, path, iface, method, params, reply_type,
+                                     G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                     bus->timeout_msec ? bus->timeout_msec : CLI_CALL_TIMEOUT_MSEC, NULL, error);
 }

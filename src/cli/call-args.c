@@ -1,5 +1,7 @@
 #include "call-args.h"
 
+#include <glib/gi18n.h>
+
 #include "run-row.h"
 #include "time-span.h"
 
@@ -14,7 +16,7 @@ parse_span(const char *option, const char *text, guint64 *out, GError **error)
   }
   if (*out == 0 || *out == SHIFTD_USEC_INFINITY) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "--%s wants a finite time span above zero, not \"%s\"", option, text);
+                _("--%s wants a finite time span above zero, not \"%s\""), option, text);
     return FALSE;
   }
   return TRUE;
@@ -46,7 +48,7 @@ cli_list_filter_build(const CliArgs *args, guint64 now_usec, GError **error)
   if (args->state != NULL) {
     if (!shiftd_run_state_is_valid(args->state)) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                  "--state: no state \"%s\" (queued, running, waiting, done, idle, failed, cancelled)",
+                  _("--state: no state \"%s\" (queued, running, waiting, done, idle, failed, cancelled)"),
                   args->state);
       return NULL;
     }
@@ -73,7 +75,7 @@ cli_task_from_words(char **words, GError **error)
   g_autofree char *task = g_strjoinv(" ", words);
   g_strstrip(task);
   if (task[0] == '\0') {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "the task is empty");
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("the task is empty"));
     return NULL;
   }
   return g_steal_pointer(&task);

@@ -1,4 +1,5 @@
 /* agents: the standing agents and how they rest. */
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "cli-context.h"
@@ -82,11 +83,17 @@ add_table_row(CliTable *table, const AgentRow *row, guint64 now)
   g_autofree char *idle = cli_props_has(row->props, "IdleStreak", "u")
                             ? g_strdup_printf("%u", cli_props_u32(row->props, "IdleStreak"))
                             : NULL;
-  const char *cells[] = { row->name, row->schedule, wake, interval, idle, row->last_run_state,
-                          row->description };
+  /* a disabled agent wakes never, whatever its schedule says */
+  gboolean enabled = TRUE;
+  if (row->props != NULL)
+    g_variant_lookup(row->props, "Enabled", "b", &enabled);
+  const char *cells[] = { row->name, row->schedule, enabled ? wake : _("disabled"), interval, idle,
+                          row->last_run_state, row->description };
   guint r = cli_table_add_row(table, cells);
   if (row->last_run_state != NULL)
     cli_table_set_sgr(table, r, 5, cli_state_sgr(row->last_run_state));
+  if (!enabled)
+    cli_table_set_sgr(table, r, 2, CLI_SGR_DIM);
 }
 
 int
@@ -108,6 +115,7 @@ cli_cmd_agents(CliContext *ctx, const CliArgs *args)
     read_extras(ctx, &rows[i]);
   }
 
+  cli_page(ctx);
   if (ctx->json) {
     g_autoptr(JsonArray) array = json_array_new();
     for (gsize i = 0; i < n; i++)
@@ -115,16 +123,20 @@ cli_cmd_agents(CliContext *ctx, const CliArgs *args)
     g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), array);
     cli_print_json(node, TRUE);
   } else if (n == 0) {
-    printf("No agents.\n");
+    if (!ctx->no_legend)
+      printf("%s\n", _("No agents."));
   } else {
-    static const char *const headers[] = { "NAME",  "SCHEDULE", "NEXT-WAKE",  "INTERVAL",
-                                           "IDLE", "LAST-RUN", "DESCRIPTION" };
+    const char *const headers[] = { _("NAME"), _("SCHEDULE"), _("NEXT-WAKE"), _("INTERVAL"),
+                                    _("IDLE"), _("LAST-RUN"), _("DESCRIPTION") };
     g_autoptr(CliTable) table = cli_table_new(G_N_ELEMENTS(headers), headers);
-    guint64 now = (guint64)g_get_real_time();
     for (gsize i = 0; i < n; i++)
-      add_table_row(table, &rows[i], now);
-    g_autofree char *text = cli_table_render(table, ctx->color, cli_terminal_width());
+      add_table_row(table, &rows[i], ctx->now);
+    g_autofree char *text = cli_table_render(table, ctx->color, ctx->width, !ctx->no_legend);
     fputs(text, stdout);
+    if (!ctx->no_legend) {
+      printf("\n");
+      printf(ngettext("%u agent listed.\n", "%u agents listed.\n", (guint)n), (guint)n);
+    }
   }
   for (gsize i = 0; i < n; i++)
     agent_row_clear(&rows[i]);

@@ -1,4 +1,6 @@
 /* events: a run's history, and with --follow its future too. */
+#include <glib/gi18n.h>
+
 #include "cli-context.h"
 #include "follow.h"
 #include "props.h"
@@ -29,17 +31,37 @@ print_history(CliContext *ctx, const char *path, guint32 from)
   }
 }
 
+/* -n N: the first of the last N events (EventCount + 1 for none). */
+static gboolean
+first_of_last(CliContext *ctx, const char *path, guint32 lines, guint32 *from, GError **error)
+{
+  g_autoptr(GVariant) props = cli_get_all(&ctx->bus, path, SHIFTD_RUN_IFACE, error);
+  if (props == NULL)
+    return FALSE;
+  guint32 count = cli_props_u32(props, "EventCount");
+  *from = count >= lines ? count - lines + 1 : 1;
+  return TRUE;
+}
+
 int
 cli_cmd_events(CliContext *ctx, const CliArgs *args)
 {
   const char *name = args->positional[0];
-  guint32 from = args->have_from ? args->from : 1;
   g_autoptr(GError) error = NULL;
+  if (args->have_from && args->have_lines)
+    return cli_fail_usage(ctx->json, _("--from and --lines cannot be used together"));
   g_autofree char *path = cli_run_path(&ctx->bus, name, &error);
   if (path == NULL)
     return cli_fail(ctx, error);
-  if (!args->follow)
+  guint32 from = args->have_from ? args->from : 1;
+  if (args->have_lines && !first_of_last(ctx, path, args->lines, &from, &error))
+    return cli_fail(ctx, error);
+  if (!args->follow) {
+    if (args->have_lines && args->lines == 0)
+      return CLI_EXIT_OK;
+    cli_page(ctx);
     return print_history(ctx, path, from);
+  }
 
   g_autoptr(GVariant) props = NULL;
   if (!cli_follow_run(ctx, path, from, TRUE, &props, &error))

@@ -1,4 +1,5 @@
 /* list: the runs, one per row. */
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "call-args.h"
@@ -32,9 +33,9 @@ print_json(GVariant *runs)
 static void
 print_table(CliContext *ctx, GVariant *runs)
 {
-  static const char *const headers[] = { "NAME", "AGENT", "STATE", "CREATED", "SUMMARY" };
+  const char *const headers[] = { _("NAME"), _("AGENT"), _("STATE"), _("CREATED"), _("SUMMARY") };
   g_autoptr(CliTable) table = cli_table_new(G_N_ELEMENTS(headers), headers);
-  guint64 now = (guint64)g_get_real_time();
+  guint64 now = ctx->now;
   GVariantIter iter;
   const char *name, *agent, *state, *summary, *path;
   guint64 created;
@@ -45,19 +46,25 @@ print_table(CliContext *ctx, GVariant *runs)
     guint row = cli_table_add_row(table, cells);
     cli_table_set_sgr(table, row, 2, cli_state_sgr(state));
   }
-  if (cli_table_n_rows(table) == 0) {
-    printf("No runs.\n");
+  guint n = cli_table_n_rows(table);
+  if (n == 0) {
+    if (!ctx->no_legend)
+      printf("%s\n", _("No runs."));
     return;
   }
-  g_autofree char *text = cli_table_render(table, ctx->color, cli_terminal_width());
+  g_autofree char *text = cli_table_render(table, ctx->color, ctx->width, !ctx->no_legend);
   fputs(text, stdout);
+  if (!ctx->no_legend) {
+    printf("\n");
+    printf(ngettext("%u run listed.\n", "%u runs listed.\n", n), n);
+  }
 }
 
 int
 cli_cmd_list(CliContext *ctx, const CliArgs *args)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *filter = cli_list_filter_build(args, (guint64)g_get_real_time(), &error);
+  GVariant *filter = cli_list_filter_build(args, ctx->now, &error);
   if (filter == NULL)
     return cli_fail_usage(ctx->json, error->message);
   g_autoptr(GVariant) reply =
@@ -66,6 +73,7 @@ cli_cmd_list(CliContext *ctx, const CliArgs *args)
   if (reply == NULL)
     return cli_fail(ctx, error);
   g_autoptr(GVariant) runs = g_variant_get_child_value(reply, 0);
+  cli_page(ctx);
   if (ctx->json)
     print_json(runs);
   else

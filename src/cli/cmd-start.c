@@ -1,5 +1,8 @@
 /* start and trigger: both hand back a receipt, then may follow the run. */
+#include <errno.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "call-args.h"
 #include "cli-context.h"
@@ -20,8 +23,8 @@ after_receipt(CliContext *ctx, const CliArgs *args, GVariant *reply)
     json_object_set_string_member(receipt, "name", name);
     json_object_set_string_member(receipt, "path", path);
     cli_print_json_object(receipt, FALSE);
-  } else {
-    printf("Started %s  %s\n", name, path);
+  } else if (!ctx->quiet) {
+    printf(_("Started %s  %s\n"), name, path);
     fflush(stdout);
   }
   if (!args->follow && !args->wait)
@@ -35,11 +38,44 @@ after_receipt(CliContext *ctx, const CliArgs *args, GVariant *reply)
   return cli_outcome_exit_code(cli_props_str(props, "State"));
 }
 
+/* "start -": the task is all of stdin, up to one byte more than shiftd takes
+ * (so that a task too long is refused by shiftd, with its reason). */
+static char *
+read_task(FILE *in, GError **error)
+{
+  GString *text = g_string_new(NULL);
+  char buf[8192];
+  size_t n;
+  while (text->len <= SHIFTD_MAX_TASK_BYTES && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    g_string_append_len(text, buf, (gssize)n);
+  if (ferror(in)) {
+    int e = errno;
+    g_string_free(text, TRUE);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), _("cannot read the task from standard input: %s"),
+                g_strerror(e));
+    return NULL;
+  }
+  if (text->len > SHIFTD_MAX_TASK_BYTES + 1)
+    g_string_truncate(text, SHIFTD_MAX_TASK_BYTES + 1);
+  return g_string_free(text, FALSE);
+}
+
 int
 cli_cmd_start(CliContext *ctx, const CliArgs *args)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *task = cli_task_from_words(args->positional, &error);
+  g_autofree char *task = NULL;
+  if (args->positional[0] != NULL && g_str_equal(args->positional[0], "-") && args->positional[1] == NULL) {
+    if (isatty(STDIN_FILENO) && !ctx->quiet)
+      fprintf(stderr, "%s\n", _("Reading the task from standard input; end it with Ctrl-D."));
+    g_autofree char *text = read_task(stdin, &error);
+    if (text == NULL)
+      return cli_fail(ctx, error);
+    char *words[] = { text, NULL };
+    task = cli_task_from_words(words, &error);
+  } else {
+    task = cli_task_from_words(args->positional, &error);
+  }
   if (task == NULL)
     return cli_fail_usage(ctx->json, error->message);
   GVariant *options = cli_start_options_build(args, &error);

@@ -1,4 +1,5 @@
 /* status: a run at a glance, like systemctl status. */
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "cli-context.h"
@@ -9,78 +10,96 @@
 #include "run-print.h"
 #include "run-row.h"
 #include "shiftd-names.h"
+#include "table.h"
 
+/* Events shown without -n. */
 #define RECENT_EVENTS 5
 
-/* "  Label: value", with later lines of value indented under the first. */
+/* The labels, right-aligned on one column whatever their language. */
+static const char *const labels[] = {
+  N_("Agent"),   N_("State"), N_("Trigger"),  N_("Task"),     N_("Progress"), N_("Created"),
+  N_("Started"), N_("Updated"), N_("Finished"), N_("Unit"),   N_("Owner"),    N_("Question"),
+  N_("Choices"), N_("Deadline"), N_("Answer"),  N_("Result"), N_("Error"),
+};
+
+typedef struct {
+  CliContext *ctx;
+  guint column; /* label width */
+} Block;
+
+/* "      Label: value", with later lines of value indented under the first. */
 static void
-field(const char *label, const char *value)
+field(Block *b, const char *label, const char *value)
 {
   if (value == NULL || value[0] == '\0')
     return;
+  const char *shown = _(label);
   g_auto(GStrv) lines = g_strsplit(value, "\n", -1);
-  printf("%11s: %s\n", label, lines[0]);
+  for (guint pad = cli_text_width(shown); pad < b->column; pad++)
+    putchar(' ');
+  printf("%s: %s\n", shown, lines[0]);
   for (char **l = lines + 1; *l; l++)
-    printf("%13s%s\n", "", *l);
+    printf("%*s%s\n", (int)b->column + 2, "", *l);
 }
 
 static void
-time_field(CliContext *ctx, const char *label, GVariant *props, const char *key, guint64 now)
+time_field(Block *b, const char *label, GVariant *props, const char *key)
 {
   guint64 usec = cli_props_u64(props, key);
   if (usec == 0)
     return;
-  g_autofree char *when = cli_format_when(now, usec, ctx->tz);
-  field(label, when);
+  g_autofree char *when = cli_format_when(b->ctx->now, usec, b->ctx->tz);
+  field(b, label, when);
 }
 
 static void
 print_block(CliContext *ctx, const char *name, GVariant *props, GPtrArray *events)
 {
-  guint64 now = (guint64)g_get_real_time();
+  Block b = { ctx, 11 };
+  for (gsize i = 0; i < G_N_ELEMENTS(labels); i++)
+    b.column = MAX(b.column, cli_text_width(_(labels[i])));
   const char *state = cli_props_str(props, "State");
   const char *summary = cli_props_str(props, "Summary");
   g_autofree char *dot = cli_colorize("\xe2\x97\x8f", cli_state_sgr(state), ctx->color);
   g_autofree char *shown_state = cli_colorize(state, cli_state_sgr(state), ctx->color);
 
   printf("%s %s%s%s\n", dot, name, summary[0] ? " - " : "", summary);
-  field("Agent", cli_props_str(props, "Agent"));
-  printf("%11s: %s\n", "State", shown_state);
-  field("Trigger", cli_props_str(props, "Trigger"));
-  field("Task", cli_props_str(props, "Task"));
-  g_autofree char *progress = g_strdup_printf("step %u, attempt %u", cli_props_u32(props, "Step"),
+  field(&b, N_("Agent"), cli_props_str(props, "Agent"));
+  field(&b, N_("State"), shown_state);
+  field(&b, N_("Trigger"), cli_props_str(props, "Trigger"));
+  field(&b, N_("Task"), cli_props_str(props, "Task"));
+  g_autofree char *progress = g_strdup_printf(_("step %u, attempt %u"), cli_props_u32(props, "Step"),
                                               cli_props_u32(props, "Attempt"));
-  field("Progress", progress);
-  time_field(ctx, "Created", props, "CreatedAt", now);
-  time_field(ctx, "Started", props, "StartedAt", now);
-  time_field(ctx, "Updated", props, "UpdatedAt", now);
-  time_field(ctx, "Finished", props, "FinishedAt", now);
-  field("Unit", cli_props_str(props, "Unit"));
+  field(&b, N_("Progress"), progress);
+  time_field(&b, N_("Created"), props, "CreatedAt");
+  time_field(&b, N_("Started"), props, "StartedAt");
+  time_field(&b, N_("Updated"), props, "UpdatedAt");
+  time_field(&b, N_("Finished"), props, "FinishedAt");
+  field(&b, N_("Unit"), cli_props_str(props, "Unit"));
   if (cli_props_has(props, "Owner", "u")) {
-    g_autofree char *owner = g_strdup_printf("uid %u", cli_props_u32(props, "Owner"));
-    field("Owner", owner);
+    g_autofree char *owner = g_strdup_printf(_("uid %u"), cli_props_u32(props, "Owner"));
+    field(&b, N_("Owner"), owner);
   }
   if (g_str_equal(state, SHIFTD_STATE_WAITING)) {
     g_auto(GStrv) choices = cli_props_strv(props, "Choices");
     g_autofree char *list = g_strjoinv(", ", choices);
-    field("Question", cli_props_str(props, "Question"));
-    field("Choices", list);
-    time_field(ctx, "Deadline", props, "DecisionDeadline", now);
-    g_autofree char *flags = cli_bus_flags(&ctx->bus);
-    g_autofree char *quoted = cli_shell_quote(name);
-    g_autofree char *how = g_strdup_printf("shiftctl %sanswer %s %s", flags, quoted,
-                                           choices[0] ? "CHOICE" : "ANSWER");
-    field("Answer", how);
+    field(&b, N_("Question"), cli_props_str(props, "Question"));
+    field(&b, N_("Choices"), list);
+    time_field(&b, N_("Deadline"), props, "DecisionDeadline");
+    g_autofree char *how = cli_answer_command(ctx, name, choices[0] != NULL);
+    field(&b, N_("Answer"), how);
   }
   if (shiftd_run_state_is_final(state)) {
-    field("Result", cli_props_str(props, "Result"));
-    field("Error", cli_props_str(props, "Error"));
+    field(&b, N_("Result"), cli_props_str(props, "Result"));
+    field(&b, N_("Error"), cli_props_str(props, "Error"));
   }
   if (events->len > 0) {
-    printf("\nEvents (last %u of %u):\n", events->len, cli_props_u32(props, "EventCount"));
+    printf("\n");
+    printf(_("Events (last %u of %u):\n"), events->len, cli_props_u32(props, "EventCount"));
     for (guint i = 0; i < events->len; i++) {
       g_autofree char *line = cli_event_render_line(events->pdata[i], ctx->tz, ctx->color);
-      printf("%s\n", line);
+      g_autofree char *fitted = ctx->width ? cli_text_truncate_sgr(line, ctx->width) : g_strdup(line);
+      printf("%s\n", fitted);
     }
   }
 }
@@ -109,21 +128,22 @@ cli_cmd_status(CliContext *ctx, const CliArgs *args)
   if (props == NULL)
     return cli_fail(ctx, error);
 
+  guint32 want = args->have_lines ? args->lines : RECENT_EVENTS;
   guint32 count = cli_props_u32(props, "EventCount");
-  guint32 from = count > RECENT_EVENTS ? count - RECENT_EVENTS + 1 : 1;
+  guint32 from = count > want ? count - want + 1 : 1;
   g_autoptr(GPtrArray) events = NULL;
-  if (count > 0) {
-    events = cli_run_get_events(&ctx->bus, path, from, RECENT_EVENTS, &error);
+  if (count > 0 && want > 0) {
+    events = cli_run_get_events(&ctx->bus, path, from, MIN(want, count), &error);
     if (events == NULL)
       return cli_fail(ctx, error);
   } else {
     events = g_ptr_array_new();
   }
 
+  cli_page(ctx);
   if (ctx->json)
     print_json(path, props, events);
   else
-    print_block(ctx, cli_props_str(props, "Name")[0] ? cli_props_str(props, "Name") : name, props,
-                events);
+    print_block(ctx, cli_props_str(props, "Name")[0] ? cli_props_str(props, "Name") : name, props, events);
   return CLI_EXIT_OK;
 }

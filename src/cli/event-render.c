@@ -4,6 +4,7 @@
 
 #include "json-util.h"
 #include "output.h"
+#include "time-span.h"
 
 #define DETAILS_MAX 240
 
@@ -91,8 +92,20 @@ append_members(GString *out, JsonObject *object, const char *const *skip)
       continue;
     if (out->len > 0 && out->str[out->len - 1] != '(')
       g_string_append_c(out, ' ');
+    JsonNode *value = json_object_get_member(object, key);
+    /* "timeout_usec": 3600000000 reads as timeout=1h */
+    if (g_str_has_suffix(key, "_usec") && JSON_NODE_HOLDS_VALUE(value) &&
+        json_node_get_value_type(value) == G_TYPE_INT64 && json_node_get_int(value) >= 0) {
+      g_autofree char *span = shiftd_time_span_format((guint64)json_node_get_int(value));
+      g_string_append_printf(out, "%.*s=", (int)(strlen(key) - strlen("_usec")), key);
+      if (needs_quotes(span))
+        append_quoted(out, span);
+      else
+        g_string_append(out, span);
+      continue;
+    }
     g_string_append_printf(out, "%s=", key);
-    append_value(out, json_object_get_member(object, key));
+    append_value(out, value);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "follow.h"
 
+#include <glib/gi18n.h>
+
 #include "bus-error.h"
 #include "event-seq.h"
 #include "props.h"
@@ -86,7 +88,7 @@ fetch(Follower *f, guint32 upto, GError **error)
     /* a page that does not start at from would have us ask again forever */
     if (!drain(f)) {
       g_set_error(error, CLI_ERROR, CLI_ERROR_PROTOCOL,
-                  "shiftd answered GetEvents(%u, %u) without event %u", from, max, from);
+                  _("shiftd answered GetEvents(%u, %u) without event %u"), from, max, from);
       return FALSE;
     }
   }
@@ -201,7 +203,7 @@ on_name_owner_changed(GDBusConnection *conn, const char *sender, const char *pat
     return;
   g_autofree char *where = cli_bus_describe(&f->ctx->bus);
   stop(f, g_error_new(CLI_ERROR, CLI_ERROR_VANISHED,
-                      "shiftd left %s (%s has no owner now) before the run ended", where,
+                      _("shiftd left %s (%s has no owner now) before the run ended"), where,
                       SHIFTD_BUS_NAME));
 }
 
@@ -210,7 +212,7 @@ on_closed(GDBusConnection *conn, gboolean remote_peer_vanished, GError *error, g
 {
   Follower *f = data;
   g_autofree char *where = cli_bus_describe(&f->ctx->bus);
-  stop(f, g_error_new(G_IO_ERROR, G_IO_ERROR_CLOSED, "lost the connection to %s", where));
+  stop(f, g_error_new(G_IO_ERROR, G_IO_ERROR_CLOSED, _("lost the connection to %s"), where));
 }
 
 gboolean

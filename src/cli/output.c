@@ -1,6 +1,8 @@
 #include "output.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -92,20 +94,23 @@ char *
 cli_format_relative(guint64 now_usec, guint64 when_usec)
 {
   if (when_usec == 0)
-    return g_strdup("never");
+    return g_strdup(_("never"));
   gboolean future = when_usec > now_usec;
   guint64 sec = (future ? when_usec - now_usec : now_usec - when_usec) / G_USEC_PER_SEC;
   if (sec == 0)
-    return g_strdup("now");
+    return g_strdup(_("now"));
   g_autofree char *span = format_span(sec);
-  return future ? g_strconcat("in ", span, NULL) : g_strconcat(span, " ago", NULL);
+  /* TRANSLATORS: a time to come, %s is a span such as "3 min" or "2 h 5 min" */
+  return future ? g_strdup_printf(_("in %s"), span)
+                /* TRANSLATORS: a time gone by, %s is a span such as "3 min" or "2 h 5 min" */
+                : g_strdup_printf(_("%s ago"), span);
 }
 
 static char *
 format_usec(guint64 usec, GTimeZone *tz, const char *format)
 {
   if (usec == 0)
-    return g_strdup("never");
+    return g_strdup(_("never"));
   g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc((gint64)(usec / G_USEC_PER_SEC));
   if (utc == NULL)
     return g_strdup_printf("@%" G_GUINT64_FORMAT, usec);
@@ -130,7 +135,7 @@ char *
 cli_format_when(guint64 now_usec, guint64 usec, GTimeZone *tz)
 {
   if (usec == 0)
-    return g_strdup("never");
+    return g_strdup(_("never"));
   g_autofree char *abs = cli_format_timestamp(usec, tz);
   g_autofree char *rel = cli_format_relative(now_usec, usec);
   return g_strdup_printf("%s; %s", abs, rel);
@@ -174,4 +179,23 @@ cli_terminal_width(void)
   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
     return ws.ws_col;
   return 80;
+}
+
+guint
+cli_output_width(gboolean stdout_is_tty, const char *columns)
+{
+  guint64 n = 0;
+  if (columns != NULL && g_ascii_string_to_unsigned(columns, 10, 1, 10000, &n, NULL))
+    return (guint)n;
+  return stdout_is_tty ? cli_terminal_width() : 0;
+}
+
+guint64
+cli_clock_now(void)
+{
+  guint64 pinned = 0;
+  const char *text = g_getenv("SHIFTCTL_NOW_USEC");
+  if (text != NULL && g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT64, &pinned, NULL))
+    return pinned;
+  return (guint64)g_get_real_time();
 }

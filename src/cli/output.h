@@ -6,6 +6,8 @@
 
 #define CLI_SGR_RESET "\033[0m"
 #define CLI_SGR_BOLD "\033[1m"
+#define CLI_SGR_DIM "\033[2m"
+#define CLI_SGR_REVERSE "\033[7m"
 
 /* Colour only on a terminal, never with NO_COLOR set (any non-empty value) or TERM=dumb. */
 gboolean cli_color_wanted(gboolean stdout_is_tty, const char *no_color, const char *term);
@@ -33,3 +35,9 @@ void cli_print_json(JsonNode *node, gboolean pretty);
 void cli_print_json_object(JsonObject *object, gboolean pretty);
 /* Columns of the terminal on stdout; 0 when stdout is not one. */
 guint cli_terminal_width(void);
+/* Columns to fit lines into: $COLUMNS when set (like systemctl), else the
+ * terminal's; 0 (no limit) when stdout is not a terminal. */
+guint cli_output_width(gboolean stdout_is_tty, const char *columns);
+/* Now, in µs since the epoch. $SHIFTCTL_NOW_USEC pins it, so that tests can
+ * compare "3 min ago" with a file; nothing else reads it. */
+guint64 cli_clock_now(void);

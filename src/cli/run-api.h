@@ -6,6 +6,8 @@
 /* Events asked for per GetEvents call. */
 #define CLI_EVENTS_PAGE 256
 
+/* Manager.ListAgents: the object path of the agent called name (a NoSuchAgent error if none). */
+char *cli_agent_path(CliBus *bus, const char *name, GError **error);
 /* Manager.GetRun: the object path of the run called name. */
 char *cli_run_path(CliBus *bus, const char *name, GError **error);
 /* Properties.GetAll: the a{sv} of iface at path. */

@@ -1,6 +1,8 @@
 #include "run-print.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "event-render.h"
 #include "output.h"
@@ -20,24 +22,35 @@ cli_print_event(CliContext *ctx, const CliEvent *event)
   fflush(stdout);
 }
 
+char *
+cli_answer_command(CliContext *ctx, const char *name, gboolean choices)
+{
+  g_autofree char *flags = cli_bus_flags(&ctx->bus);
+  g_autofree char *quoted = cli_shell_quote(name);
+  /* TRANSLATORS: placeholders in a command line, for a choice or free text */
+  return g_strdup_printf("shiftctl %sanswer %s %s", flags, quoted, choices ? _("CHOICE") : _("ANSWER"));
+}
+
 void
 cli_print_question(CliContext *ctx, const char *name, GVariant *props)
 {
   g_auto(GStrv) choices = cli_props_strv(props, "Choices");
   guint64 deadline = cli_props_u64(props, "DecisionDeadline");
-  g_autofree char *flags = cli_bus_flags(&ctx->bus);
-  g_autofree char *quoted = cli_shell_quote(name);
 
-  printf("%s is waiting for a decision:\n  %s\n", name, cli_props_str(props, "Question"));
+  printf(_("%s is waiting for a decision:\n"), name);
+  printf("  %s\n", cli_props_str(props, "Question"));
   if (choices[0] != NULL) {
     g_autofree char *list = g_strjoinv(", ", choices);
-    printf("  Choices: %s\n", list);
+    printf(_("  Choices: %s\n"), list);
   }
   if (deadline != 0) {
-    g_autofree char *when = cli_format_when((guint64)g_get_real_time(), deadline, ctx->tz);
-    printf("  Deadline: %s\n", when);
+    g_autofree char *when = cli_format_when(ctx->now, deadline, ctx->tz);
+    printf(_("  Deadline: %s\n"), when);
   }
-  printf("Answer with: shiftctl %sanswer %s %s\n", flags, quoted, choices[0] ? "CHOICE" : "ANSWER");
+  if (!ctx->quiet) {
+    g_autofree char *how = cli_answer_command(ctx, name, choices[0] != NULL);
+    printf(_("Answer with: %s\n"), how);
+  }
   fflush(stdout);
 }
 
@@ -47,6 +60,22 @@ cli_outcome_exit_code(const char *state)
   if (g_strcmp0(state, SHIFTD_STATE_FAILED) == 0 || g_strcmp0(state, SHIFTD_STATE_CANCELLED) == 0)
     return CLI_EXIT_FAILURE;
   return CLI_EXIT_OK;
+}
+
+const char *
+cli_summary_after_state(const char *state, const char *summary)
+{
+  gsize n = strlen(state);
+  if (n == 0 || strncmp(summary, state, n) != 0)
+    return summary;
+  const char *rest = summary + n;
+  if (rest[0] == ':')
+    rest++;
+  else if (rest[0] != ' ' && rest[0] != '\0')
+    return summary; /* "done-ish" is not "done" */
+  while (rest[0] == ' ')
+    rest++;
+  return rest;
 }
 
 void
@@ -82,17 +111,23 @@ cli_print_outcome(CliContext *ctx, const char *name, const char *path, GVariant 
   }
   g_autofree char *dot = cli_colorize("\xe2\x97\x8f", cli_state_sgr(state), ctx->color);
   g_autofree char *shown_state = cli_colorize(state, cli_state_sgr(state), ctx->color);
-  const char *summary = cli_props_str(props, "Summary");
+  const char *summary = cli_summary_after_state(state, cli_props_str(props, "Summary"));
   const char *result = cli_props_str(props, "Result");
   const char *error = cli_props_str(props, "Error");
   gboolean failed = g_str_equal(state, SHIFTD_STATE_FAILED);
-  /* the result says more than the summary (which is often its first line) */
-  if (!failed && result[0] != '\0') {
+  if (failed && error[0] != '\0') {
+    /* the error is the whole story; the summary is at most its first 200 bytes */
+    printf("%s %s %s: %s\n", dot, name, shown_state, error);
+  } else if (!failed && result[0] != '\0') {
+    /* the result says more than the summary (which is often its first line) */
     printf("%s %s %s\n%s\n", dot, name, shown_state, result);
+  } else if (summary[0] != '\0') {
+    /* "cancelled by uid 0" reads on from the state, "failed: …" after a colon */
+    gboolean reads_on = summary != cli_props_str(props, "Summary") && summary[-1] == ' ' &&
+                        summary[-2] != ':';
+    printf("%s %s %s%s%s\n", dot, name, shown_state, reads_on ? " " : ": ", summary);
   } else {
-    printf("%s %s %s%s%s\n", dot, name, shown_state, summary[0] ? ": " : "", summary);
-    if (failed && error[0] != '\0' && !g_str_equal(error, summary))
-      printf("%s\n", error);
+    printf("%s %s %s\n", dot, name, shown_state);
   }
   fflush(stdout);
 }

@@ -112,12 +112,70 @@ cli_text_truncate(const char *text, guint width)
   return g_string_free(out, FALSE);
 }
 
+static gsize
+sgr_length(const char *p)
+{
+  if (p[0] != '\033' || p[1] != '[')
+    return 0;
+  gsize n = 2;
+  while (p[n] != '\0' && (g_ascii_isdigit(p[n]) || p[n] == ';'))
+    n++;
+  return p[n] == 'm' ? n + 1 : 0;
+}
+
 char *
-cli_table_render(CliTable *table, gboolean color, guint max_width)
+cli_text_truncate_sgr(const char *text, guint width)
+{
+  guint total = 0;
+  gboolean any_sgr = FALSE;
+  for (const char *p = text; *p;) {
+    gsize sgr = sgr_length(p);
+    if (sgr) {
+      any_sgr = TRUE;
+      p += sgr;
+      continue;
+    }
+    gunichar c = g_utf8_get_char_validated(p, -1);
+    total += c == (gunichar)-1 || c == (gunichar)-2 ? 1 : g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
+    p = c == (gunichar)-1 || c == (gunichar)-2 ? p + 1 : g_utf8_next_char(p);
+  }
+  if (total <= width)
+    return g_strdup(text);
+  if (width == 0)
+    return g_strdup("");
+  GString *out = g_string_new(NULL);
+  guint used = 0;
+  for (const char *p = text; *p;) {
+    gsize sgr = sgr_length(p);
+    if (sgr) {
+      g_string_append_len(out, p, (gssize)sgr);
+      p += sgr;
+      continue;
+    }
+    gunichar c = g_utf8_get_char_validated(p, -1);
+    gboolean bad = c == (gunichar)-1 || c == (gunichar)-2;
+    guint w = bad ? 1 : g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
+    if (used + w > width - 1)
+      break;
+    if (bad)
+      g_string_append(out, "?");
+    else
+      g_string_append_unichar(out, c);
+    used += w;
+    p = bad ? p + 1 : g_utf8_next_char(p);
+  }
+  g_string_append(out, "\xe2\x80\xa6");
+  if (any_sgr)
+    g_string_append(out, CLI_SGR_RESET);
+  return g_string_free(out, FALSE);
+}
+
+char *
+cli_table_render(CliTable *table, gboolean color, guint max_width, gboolean headers)
 {
   guint n = table->n_columns;
   g_autofree guint *widths = g_new0(guint, n);
-  for (guint r = 0; r < table->rows->len; r++) {
+  for (guint r = headers ? 0 : 1; r < table->rows->len; r++) {
     Cell *row = g_ptr_array_index(table->rows, r);
     for (guint c = 0; c < n; c++)
       widths[c] = MAX(widths[c], cli_text_width(row[c].text));
@@ -127,7 +185,7 @@ cli_table_render(CliTable *table, gboolean color, guint max_width)
     before_last += widths[c] + 2;
 
   GString *out = g_string_new(NULL);
-  for (guint r = 0; r < table->rows->len; r++) {
+  for (guint r = headers ? 0 : 1; r < table->rows->len; r++) {
     Cell *row = g_ptr_array_index(table->rows, r);
     GString *line = g_string_new(NULL);
     for (guint c = 0; c < n; c++) {

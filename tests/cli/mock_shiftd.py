@@ -6,7 +6,8 @@ Usage: mock_shiftd.py CONFIG_JSON   (the bus is $DBUS_SESSION_BUS_ADDRESS)
 Prints READY once it owns org.shiftd.Shift1. Every method call is recorded and
 can be read back with org.shiftd.Test.Control.GetCalls at /org/shiftd/Test.
 
-CONFIG_JSON: {"runs": [RUN...], "receipt": "run name StartRun/TriggerAgent hand out"}
+CONFIG_JSON: {"runs": [RUN...], "receipt": "run name StartRun/TriggerAgent hand out",
+              "reload_error": "the message of Reload's InvalidArgument" (optional)}
 RUN keys:
   name, state, total (events 1..total exist in the end), history (how many exist
   at the start), page_cap (GetEvents returns at most this many),
@@ -21,7 +22,11 @@ RUN keys:
   vanish: release the bus name once a GetEvents call finds nothing new,
   live_on: "first" (default) or "caught_up": start appending after the first
     GetEvents, or after the first one that finds nothing new (the client has
-    read all history, so what follows reaches it only as signals).
+    read all history, so what follows reaches it only as signals),
+  agent, summary, props: the run's Agent, Summary and other properties.
+Control (org.shiftd.Test.Control): GetCalls; SetState(name, state), which
+changes a run's State (to waiting: with a question) and announces it as shiftd
+does (PropertiesChanged, then DecisionRequested or RunFinished).
 The events after `history` (and not `early`) are appended one per main-loop
 turn after the first GetEvents reply: by then the client has subscribed, as
 the contract says it must before reading history.
@@ -53,6 +58,12 @@ XML = """
    <arg type="o" direction="out"/></method>
   <method name="Reload"/>
   <property name="Version" type="s" access="read"/>
+  <property name="ActiveRuns" type="u" access="read"/>
+  <property name="ModelSlots" type="u" access="read"/>
+  <property name="ModelSlotsInUse" type="u" access="read"/>
+  <property name="ModelQueueLength" type="u" access="read"/>
+  <signal name="RunFinished"><arg type="s"/><arg type="o"/><arg type="s"/></signal>
+  <signal name="DecisionRequested"><arg type="s"/><arg type="o"/><arg type="s"/><arg type="as"/></signal>
  </interface>
  <interface name="org.shiftd.Shift1.Run">
   <method name="GetEvents"><arg type="u" direction="in"/><arg type="u" direction="in"/>
@@ -82,13 +93,17 @@ XML = """
   <property name="Owner" type="u" access="read"/>
  </interface>
  <interface name="org.shiftd.Shift1.Agent">
+  <method name="SetEnabled"><arg type="b" direction="in"/></method>
   <property name="Name" type="s" access="read"/>
+  <property name="Enabled" type="b" access="read"/>
+  <property name="NextWakeAt" type="t" access="read"/>
   <property name="CurrentInterval" type="t" access="read"/>
   <property name="IdleStreak" type="u" access="read"/>
   <property name="LastRun" type="o" access="read"/>
  </interface>
  <interface name="org.shiftd.Test.Control">
   <method name="GetCalls"><arg type="s" direction="out"/></method>
+  <method name="SetState"><arg type="s" direction="in"/><arg type="s" direction="in"/></method>
  </interface>
 </node>
 """
@@ -109,7 +124,8 @@ def path_encode(name):
 def event_for(seq, total, final_state):
     """The seq-th event of a run with `total` events."""
     if seq == 1:
-        return "created", {"task": "Tidy the build log", "trigger": "manual"}
+        return "created", {"task": "Tidy the build log", "trigger": "manual", "max_steps": 20,
+                           "timeout_usec": 3_600_000_000}
     if seq == 2:
         return "started", {"attempt": 1}
     if seq == total:
@@ -189,7 +205,10 @@ class Run:
 
     def finish(self):
         state = self.final_state
-        self.props.update(State=state, Summary="finished: " + state,
+        # as shiftd words them (docs/dbus-api.md)
+        summary = {"failed": "failed: model server unreachable", "done": "All tidy.",
+                   "cancelled": "cancelled by uid 0", "idle": "no work: nothing new"}.get(state, "finished: " + state)
+        self.props.update(State=state, Summary=summary,
                           FinishedAt=0 if state == "waiting" else T0 + 60_000_000)
         if state == "done":
             self.props["Result"] = "All tidy."
@@ -257,6 +276,7 @@ class Mock:
              "/org/shiftd/Shift1/agent/triage"),
             ("bare", "Has no object to ask", "", 0, "/org/shiftd/Shift1/agent/bare"),
         ]
+        self.triage_enabled = True
         self.register(MANAGER_PATH, "org.shiftd.Shift1.Manager")
         self.register("/org/shiftd/Test", "org.shiftd.Test.Control")
         self.register("/org/shiftd/Shift1/agent/triage", "org.shiftd.Shift1.Agent")
@@ -290,9 +310,16 @@ class Mock:
         if iface == "org.shiftd.Shift1.Agent":
             last = next(iter(self.by_path), "/")
             return {"Name": GLib.Variant("s", "triage"), "CurrentInterval": GLib.Variant("t", 1_800_000_000),
-                    "IdleStreak": GLib.Variant("u", 1), "LastRun": GLib.Variant("o", last)}[prop]
+                    "IdleStreak": GLib.Variant("u", 1), "LastRun": GLib.Variant("o", last),
+                    "Enabled": GLib.Variant("b", self.triage_enabled),
+                    "NextWakeAt": GLib.Variant("t", T0 + 900_000_000 if self.triage_enabled else 0)}[prop]
         if prop == "Version":
             return GLib.Variant("s", "mock")
+        if prop == "ActiveRuns":
+            return GLib.Variant("u", sum(r.props["State"] in ("queued", "running", "waiting")
+                                         for r in self.runs.values()))
+        if prop in ("ModelSlots", "ModelSlotsInUse", "ModelQueueLength"):
+            return GLib.Variant("u", {"ModelSlots": 2, "ModelSlotsInUse": 1, "ModelQueueLength": 0}[prop])
         return None
 
     def on_call(self, conn, sender, path, iface, method, params, invocation):
@@ -319,7 +346,10 @@ class Mock:
 
     def do_ListRuns(self, path, filt):
         rows = [(r.name, r.props["Agent"], r.props["State"], r.props["Summary"], r.props["CreatedAt"], r.path)
-                for r in self.runs.values() if filt.get("state", r.props["State"]) == r.props["State"]]
+                for r in self.runs.values() if filt.get("state", r.props["State"]) == r.props["State"]
+                and filt.get("agent", r.props["Agent"]) == r.props["Agent"]]
+        if filt.get("limit"):
+            rows = rows[-filt["limit"]:]
         return GLib.Variant("(a(ssssto))", (rows,))
 
     def do_ListAgents(self, path):
@@ -331,6 +361,13 @@ class Mock:
         return self.receipt()
 
     def do_Reload(self, path):
+        if self.cfg.get("reload_error"):
+            raise DBusError(ERR + "InvalidArgument", self.cfg["reload_error"])
+        return None
+
+    # Agent
+    def do_SetEnabled(self, path, enabled):
+        self.triage_enabled = enabled
         return None
 
     # Run
@@ -356,6 +393,21 @@ class Mock:
     # Control
     def do_GetCalls(self, path):
         return GLib.Variant("(s)", (json.dumps(self.calls),))
+
+    def do_SetState(self, path, name, state):
+        run = self.runs[name]
+        run.props["State"] = state
+        if state == "waiting":
+            run.set_waiting_props()
+        run.emit_changed(["State"])
+        if state == "waiting":
+            self.conn.emit_signal(None, MANAGER_PATH, "org.shiftd.Shift1.Manager", "DecisionRequested",
+                                  GLib.Variant("(sosas)", (name, run.path, run.props["Question"],
+                                                           run.props["Choices"])))
+        elif state in ("done", "failed", "cancelled", "idle"):
+            self.conn.emit_signal(None, MANAGER_PATH, "org.shiftd.Shift1.Manager", "RunFinished",
+                                  GLib.Variant("(sos)", (name, run.path, state)))
+        return None
 
 
 def main():

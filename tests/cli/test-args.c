@@ -78,11 +78,78 @@ test_help_skips_argument_checks(void)
   g_assert_true(args.help);
   g_assert_cmpint(args.command, ==, CLI_CMD_ANSWER);
   g_autofree char *help = cli_args_help(args.command);
-  g_assert_true(g_str_has_prefix(help, "Usage: shiftctl answer NAME CHOICE\n"));
+  g_assert_true(g_str_has_prefix(help, "Usage: shiftctl answer NAME [CHOICE]\n"));
 
   g_autofree char *all = cli_args_help(CLI_CMD_NONE);
   for (guint c = 0; c < CLI_N_COMMANDS; c++)
-    g_assert_nonnull(strstr(all, cli_command_name(c)));
+    if (c != CLI_CMD_COMPLETE)
+      g_assert_nonnull(strstr(all, cli_command_name(c)));
+  /* the completions' own command is not for people */
+  g_assert_null(strstr(all, "__complete"));
+}
+
+static void
+test_systemctl_like_options(void)
+{
+  g_auto(CliArgs) args = { 0 };
+  const char *words[] = { "-qf", "events", "run-1", "-n5", "--no-pager", "--no-legend", NULL };
+  g_assert_true(parse(words, &args, NULL));
+  g_assert_cmpint(args.command, ==, CLI_CMD_EVENTS);
+  g_assert_true(args.quiet);
+  g_assert_true(args.follow);
+  g_assert_true(args.have_lines);
+  g_assert_cmpuint(args.lines, ==, 5);
+  g_assert_true(args.no_pager);
+  g_assert_true(args.no_legend);
+
+  g_auto(CliArgs) spaced = { 0 };
+  const char *words2[] = { "status", "-n", "0", "run-1", NULL };
+  g_assert_true(parse(words2, &spaced, NULL));
+  g_assert_true(spaced.have_lines);
+  g_assert_cmpuint(spaced.lines, ==, 0);
+
+  g_auto(CliArgs) lines = { 0 };
+  const char *words3[] = { "status", "--lines=12", "run-1", NULL };
+  g_assert_true(parse(words3, &lines, NULL));
+  g_assert_cmpuint(lines.lines, ==, 12);
+}
+
+static void
+test_new_commands(void)
+{
+  static const struct {
+    const char *words[4];
+    CliCommand command;
+  } cases[] = {
+    { { "enable", "triage" }, CLI_CMD_ENABLE },
+    { { "disable", "triage" }, CLI_CMD_DISABLE },
+    { { "watch" }, CLI_CMD_WATCH },
+    { { "answer", "run-1" }, CLI_CMD_ANSWER },
+    { { "start", "-" }, CLI_CMD_START },
+    { { "__complete", "choices", "run-1" }, CLI_CMD_COMPLETE },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_auto(CliArgs) args = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_assert_true(parse(cases[i].words, &args, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(args.command, ==, cases[i].command);
+  }
+}
+
+static void
+test_completion_lists(void)
+{
+  g_autofree char *commands = cli_args_complete_commands();
+  g_assert_true(g_str_has_prefix(commands, "start\t"));
+  g_assert_nonnull(strstr(commands, "\nwatch\t"));
+  g_assert_null(strstr(commands, "__complete"));
+  g_autofree char *events = cli_args_complete_options(CLI_CMD_EVENTS);
+  g_assert_nonnull(strstr(events, "--follow\t"));
+  g_assert_nonnull(strstr(events, "--lines=\t"));
+  g_assert_nonnull(strstr(events, "\n-f\t"));
+  g_assert_nonnull(strstr(events, "--no-pager\t"));
+  g_assert_null(strstr(events, "--agent="));
 }
 
 static void
@@ -115,10 +182,14 @@ test_usage_errors(void)
     { { "--model", "m" }, "option --model needs a command" },
     { { "start", "--follow", "--wait", "x" }, "--follow and --wait cannot be used together" },
     { { "--user", "list", "--system" }, "--user and --system cannot be used together" },
-    { { "status" }, "missing argument: usage: shiftctl status NAME" },
-    { { "status", "a", "b" }, "too many arguments: usage: shiftctl status NAME" },
-    { { "start" }, "missing argument: usage: shiftctl start [OPTIONS] TASK..." },
-    { { "answer", "x" }, "missing argument: usage: shiftctl answer NAME CHOICE" },
+    { { "status" }, "missing argument: usage: shiftctl status NAME [-n N]" },
+    { { "status", "a", "b" }, "too many arguments: usage: shiftctl status NAME [-n N]" },
+    { { "start" }, "missing argument: usage: shiftctl start [OPTIONS] TASK...|-" },
+    { { "answer", "x", "y", "z" }, "too many arguments: usage: shiftctl answer NAME [CHOICE]" },
+    { { "status", "-n", "x", "r" }, "option --lines wants a whole number from 1 up, not \"x\"" },
+    { { "list", "-qx" }, "unknown option \"-x\" in \"-qx\"" },
+    { { "list", "-n", "3" }, "option --lines does not apply to \"list\"" },
+    { { "status", "-n" }, "option --lines needs a value (N)" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_auto(CliArgs) args = { 0 };
@@ -141,5 +212,8 @@ main(int argc, char **argv)
   g_test_add_func("/cli/args/help-skips-argument-checks", test_help_skips_argument_checks);
   g_test_add_func("/cli/args/no-command", test_no_command);
   g_test_add_func("/cli/args/usage-errors", test_usage_errors);
+  g_test_add_func("/cli/args/systemctl-like-options", test_systemctl_like_options);
+  g_test_add_func("/cli/args/new-commands", test_new_commands);
+  g_test_add_func("/cli/args/completion-lists", test_completion_lists);
   return g_test_run();
 }

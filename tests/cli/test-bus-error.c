@@ -47,6 +47,29 @@ test_not_running(void)
 }
 
 static void
+test_not_started(void)
+{
+  /* shiftd's own answer to callers waiting on its activation says it all */
+  g_autoptr(GError) own = g_dbus_error_new_for_dbus_error(
+    "org.freedesktop.DBus.Error.Spawn.ChildExited",
+    "shiftd failed to start: bad configuration: /x/shiftd.conf:3: no (exit status 78); see shiftd's log");
+  check(own, "NotStarted",
+        "shiftd failed to start: bad configuration: /x/shiftd.conf:3: no (exit status 78); see shiftd's log",
+        "org.freedesktop.DBus.Error.Spawn.ChildExited");
+  /* dbus-daemon's and systemd's words get the sentence's start */
+  g_autoptr(GError) bus = g_dbus_error_new_for_dbus_error("org.freedesktop.DBus.Error.Spawn.ChildExited",
+                                                          "Process org.shiftd.Shift1 exited with status 1");
+  check(bus, "NotStarted", "shiftd failed to start: Process org.shiftd.Shift1 exited with status 1",
+        "org.freedesktop.DBus.Error.Spawn.ChildExited");
+  g_autoptr(GError) unit = g_dbus_error_new_for_dbus_error("org.freedesktop.systemd1.NoSuchUnit",
+                                                           "Unit shiftd.service not found.");
+  check(unit, "NotStarted", "shiftd failed to start: Unit shiftd.service not found.",
+        "org.freedesktop.systemd1.NoSuchUnit");
+  g_autoptr(GError) watched = g_error_new_literal(CLI_ERROR, CLI_ERROR_NOT_STARTED, "shiftd failed to start: x");
+  check(watched, "NotStarted", "shiftd failed to start: x", NULL);
+}
+
+static void
 test_other_errors(void)
 {
   g_autoptr(GError) denied =
@@ -104,6 +127,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/cli/bus-error/shiftd-errors", test_shiftd_errors);
   g_test_add_func("/cli/bus-error/not-running", test_not_running);
+  g_test_add_func("/cli/bus-error/not-started", test_not_started);
   g_test_add_func("/cli/bus-error/other-errors", test_other_errors);
   g_test_add_func("/cli/bus/choice", test_bus_choice);
   return g_test_run();

@@ -1,6 +1,10 @@
 #include <glib.h>
 
+#include "cli-context.h"
 #include "output.h"
+#include "pager.h"
+#include "run-print.h"
+#include "table.h"
 #include "shiftd-names.h"
 
 #define SEC G_GINT64_CONSTANT(1000000)
@@ -108,10 +112,65 @@ test_shell_quote(void)
   g_assert_cmpstr(empty, ==, "''");
 }
 
+static void
+test_summary_after_state(void)
+{
+  /* the daemon's summaries begin with the state they end in */
+  g_assert_cmpstr(cli_summary_after_state("failed", "failed: the model is gone"), ==, "the model is gone");
+  g_assert_cmpstr(cli_summary_after_state("cancelled", "cancelled by uid 0"), ==, "by uid 0");
+  g_assert_cmpstr(cli_summary_after_state("failed", "failed"), ==, "");
+  g_assert_cmpstr(cli_summary_after_state("done", "done-ish"), ==, "done-ish");
+  g_assert_cmpstr(cli_summary_after_state("done", "All tidy."), ==, "All tidy.");
+  g_assert_cmpstr(cli_summary_after_state("", "x"), ==, "x");
+}
+
+static void
+test_width_and_truncation(void)
+{
+  g_assert_cmpuint(cli_output_width(FALSE, NULL), ==, 0);
+  g_assert_cmpuint(cli_output_width(FALSE, "72"), ==, 72);
+  g_assert_cmpuint(cli_output_width(FALSE, "wide"), ==, 0);
+  g_assert_cmpuint(cli_output_width(FALSE, "0"), ==, 0);
+
+  g_autofree char *plain = cli_text_truncate_sgr("abcdef", 4);
+  g_assert_cmpstr(plain, ==, "abc\xe2\x80\xa6");
+  g_autofree char *fits = cli_text_truncate_sgr("\033[1mab\033[0m", 2);
+  g_assert_cmpstr(fits, ==, "\033[1mab\033[0m");
+  g_autofree char *cut = cli_text_truncate_sgr("\033[32mdone\033[0m and more", 6);
+  g_assert_cmpstr(cut, ==, "\033[32mdone\033[0m \xe2\x80\xa6\033[0m");
+}
+
+static void
+test_pager_choice(void)
+{
+  g_assert_null(cli_pager_from_env(NULL, NULL));
+  g_assert_cmpstr(cli_pager_from_env(NULL, "most"), ==, "most");
+  g_assert_cmpstr(cli_pager_from_env("less -S", "most"), ==, "less -S");
+  g_assert_cmpstr(cli_pager_from_env("", "most"), ==, "");
+  g_assert_cmpstr(cli_pager_from_env(NULL, " cat "), ==, "");
+}
+
+static void
+test_exit_statuses(void)
+{
+  g_assert_cmpint(cli_exit_status_for("NoSuchRun"), ==, 4);
+  g_assert_cmpint(cli_exit_status_for("NoSuchAgent"), ==, 4);
+  g_assert_cmpint(cli_exit_status_for("UnknownObject"), ==, 4);
+  g_assert_cmpint(cli_exit_status_for("NotRunning"), ==, 7);
+  g_assert_cmpint(cli_exit_status_for("NotStarted"), ==, 7);
+  g_assert_cmpint(cli_exit_status_for("NoBus"), ==, 7);
+  g_assert_cmpint(cli_exit_status_for("AccessDenied"), ==, 1);
+  g_assert_cmpint(cli_exit_status_for("InvalidArgument"), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/cli/output/summary-after-state", test_summary_after_state);
+  g_test_add_func("/cli/output/width-and-truncation", test_width_and_truncation);
+  g_test_add_func("/cli/output/pager-choice", test_pager_choice);
+  g_test_add_func("/cli/output/exit-statuses", test_exit_statuses);
   g_test_add_func("/cli/output/color-wanted", test_color_wanted);
   g_test_add_func("/cli/output/state-colors", test_state_colors);
   g_test_add_func("/cli/output/relative", test_relative);

@@ -34,7 +34,7 @@ test_columns_line_up(gconstpointer color_data)
   cli_table_add_row(table, r3);
   g_assert_cmpuint(cli_table_n_rows(table), ==, 3);
 
-  g_autofree char *text = cli_table_render(table, color, 0);
+  g_autofree char *text = cli_table_render(table, color, 0, TRUE);
   g_assert_true((strstr(text, "\033[") != NULL) == color);
   g_autofree char *plain = strip_sgr(text);
   g_auto(GStrv) lines = g_strsplit(plain, "\n", -1);
@@ -60,7 +60,7 @@ test_last_column_fits_width(void)
   g_autoptr(CliTable) table = cli_table_new(2, headers);
   const char *row[] = { "run-1", "a summary that is far too long to fit in the window" };
   cli_table_add_row(table, row);
-  g_autofree char *text = cli_table_render(table, FALSE, 30);
+  g_autofree char *text = cli_table_render(table, FALSE, 30, TRUE);
   g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
   g_assert_cmpstr(lines[1], ==, "run-1  a summary that is far \xe2\x80\xa6");
   g_assert_cmpuint(cli_text_width(lines[1]), ==, 30);

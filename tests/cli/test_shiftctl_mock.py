@@ -101,10 +101,11 @@ class ShiftctlMockTest(unittest.TestCase):
         self.assertEqual(read_line(proc, 20), "READY")
         return proc
 
-    def ctl(self, *args, env=None, address=True, timeout=30):
+    def ctl(self, *args, env=None, address=True, timeout=30, input=None):
         argv = [SHIFTCTL] + (["--address=" + self.address] if address else []) + list(args)
+        stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
         return subprocess.run(argv, env=env or self.env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, input=input, **stdin)
 
     def calls(self, method=None):
         reply = self.conn.call_sync("org.shiftd.Shift1", "/org/shiftd/Test", "org.shiftd.Test.Control",
@@ -135,7 +136,9 @@ class ShiftctlMockTest(unittest.TestCase):
     def test_events_human_rendering(self):
         self.start_mock([{"name": "run-a", "state": "done", "total": 6}])
         lines = self.ctl("events", "run-a").stdout.splitlines()
-        self.assertRegex(lines[0], r"^\s+1 Nov 14 22:13:21 created\s+Tidy the build log trigger=manual$")
+        # time spans read as spans, not as microseconds
+        self.assertRegex(lines[0], r"^\s+1 Nov 14 22:13:21 created\s+Tidy the build log trigger=manual "
+                                   r"max_steps=20 timeout=1h$")
         self.assertIn("model_call   step 1: mock-1, 3 messages", lines[2])
         self.assertIn('model_reply  step 1: "Looking at it" \u2192 shell', lines[3])
         self.assertIn("tool_call    step 1: shell(command=ls)", lines[4])
@@ -237,7 +240,9 @@ class ShiftctlMockTest(unittest.TestCase):
         lines = result.stdout.splitlines()
         self.assertTrue(lines[0].startswith("Started run-bad  "))
         self.assertEqual(event_seqs(result.stdout), list(range(1, 7)))
-        self.assertEqual(lines[-2:], ["\u25cf run-bad failed: finished: failed", "model server unreachable"])
+        # the state once, then the error ("failed: failed: …" once)
+        self.assertEqual(lines[-1], "\u25cf run-bad failed: model server unreachable")
+        self.assertNotIn("failed: failed", result.stdout)
 
     def test_start_wait_prints_only_the_outcome(self):
         self.start_mock([{"name": "run-ok", "history": 2, "total": 6, "final_state": "done"}])
@@ -253,7 +258,7 @@ class ShiftctlMockTest(unittest.TestCase):
         self.start_mock([{"name": "triage-x1", "state": "queued", "total": 0}])
         result = self.ctl("trigger", "triage")
         self.assertEqual(result.stdout, "Started triage-x1  /org/shiftd/Shift1/run/triage_2dx1\n")
-        self.assert_one_error_line(self.ctl("trigger", "nope"), 'no agent named "nope"')
+        self.assert_one_error_line(self.ctl("trigger", "nope"), 'no agent named "nope"', status=4)
 
     # status / list / agents
 
@@ -302,11 +307,16 @@ class ShiftctlMockTest(unittest.TestCase):
         self.assertIn("'limit': <uint32 5>", call[2])
 
         lines = self.ctl("list").stdout.splitlines()
-        self.assertEqual(len(lines), 3)
+        self.assertEqual(len(lines), 5)
+        self.assertEqual(lines[3:], ["", "2 runs listed."])
+        bare = self.ctl("list", "--no-legend").stdout.splitlines()
+        self.assertEqual(bare, lines[1:3])
+        self.assertEqual(self.ctl("list", "--state", "queued", "--no-legend").stdout, "")
+        self.assertEqual(self.ctl("list", "--state", "queued").stdout, "No runs.\n")
         self.assertRegex(lines[0], r"^NAME +AGENT +STATE +CREATED +SUMMARY$")
         for column in ("AGENT", "STATE", "CREATED", "SUMMARY"):
             at = lines[0].index(column)
-            for line in lines[1:]:
+            for line in lines[1:3]:
                 self.assertEqual(line[at - 2:at], "  ", (column, line))
                 self.assertNotEqual(line[at], " ", (column, line))
         self.assertTrue(lines[2].endswith("tidied \u00fcber alles"))
@@ -348,25 +358,143 @@ class ShiftctlMockTest(unittest.TestCase):
         self.assertEqual(json.loads(self.ctl("reload", "--json").stdout), {"reloaded": True})
         self.assertEqual(len(self.calls("Reload")), 1)
 
+    # systemctl-like options and new commands
+
+    def test_quiet(self):
+        self.start_mock([{"name": "run-q", "state": "waiting", "total": 0},
+                         {"name": "run-r", "state": "running", "total": 0}], receipt="run-r")
+        for args in (("start", "tidy"), ("cancel", "run-r"), ("answer", "run-q", "yes"), ("enable", "triage"),
+                     ("disable", "triage"), ("reload",)):
+            result = self.ctl("-q", *args)
+            self.assertEqual((result.returncode, result.stdout, result.stderr), (0, "", ""), args)
+        # errors are still told
+        self.assert_one_error_line(self.ctl("--quiet", "cancel", "run-r"), "run run-r has already finished")
+
+    def test_start_reads_the_task_from_stdin(self):
+        self.start_mock([{"name": "run-in", "state": "queued", "total": 0}])
+        result = self.ctl("start", "--label", "piped", "-", input="Fix the build\nand tell me why it broke\n")
+        self.assertEqual(result.returncode, 0, result)
+        self.assertEqual(result.stdout, "Started run-in  /org/shiftd/Shift1/run/run_2din\n")
+        [call] = self.calls("StartRun")
+        self.assertEqual(call[2], "('', 'Fix the build\\nand tell me why it broke', {'label': <'piped'>})")
+        result = self.ctl("start", "-", input="  \n")
+        self.assertEqual(result.returncode, 2, result)
+        self.assertEqual(result.stderr, "shiftctl: the task is empty (see shiftctl --help)\n")
+        # "-" among other words is a word
+        self.ctl("start", "a", "-", "b")
+        self.assertEqual(self.calls("StartRun")[-1][2], "('', 'a - b', @a{sv} {})")
+
+    def test_lines(self):
+        self.start_mock([{"name": "run-n", "state": "done", "total": 9}])
+        self.assertEqual(event_seqs(self.ctl("status", "-n", "2", "run-n").stdout), [8, 9])
+        self.assertIn("Events (last 2 of 9):", self.ctl("status", "--lines=2", "run-n").stdout)
+        zero = self.ctl("status", "-n0", "run-n").stdout
+        self.assertEqual(event_seqs(zero), [])
+        self.assertNotIn("Events", zero)
+        self.assertEqual(event_seqs(self.ctl("events", "-n", "3", "run-n").stdout), [7, 8, 9])
+        self.assertEqual(event_seqs(self.ctl("events", "-n", "30", "run-n").stdout), list(range(1, 10)))
+        self.assertEqual(self.ctl("events", "-n", "0", "run-n").stdout, "")
+        result = self.ctl("events", "-n", "3", "--from", "2", "run-n")
+        self.assertEqual(result.returncode, 2, result)
+        self.assertEqual(event_seqs(self.ctl("-f", "events", "-n", "2", "run-n").stdout), [8, 9])
+
+    def test_enable_disable(self):
+        self.start_mock([])
+        result = self.ctl("disable", "triage")
+        self.assertEqual((result.returncode, result.stdout), (0, "Disabled triage\n"), result)
+        self.assertEqual(self.calls("SetEnabled"), [["/org/shiftd/Shift1/agent/triage", "SetEnabled", "(false,)"]])
+        result = self.ctl("enable", "triage", env=dict(self.env, SHIFTCTL_NOW_USEC=str(1_700_000_000_000_000)))
+        self.assertEqual((result.returncode, result.stdout), (0, "Enabled triage; next wake in 15 min\n"), result)
+        self.assertEqual(json.loads(self.ctl("--json", "enable", "triage").stdout),
+                         {"name": "triage", "path": "/org/shiftd/Shift1/agent/triage", "enabled": True,
+                          "next_wake": 1_700_000_900_000_000})
+        self.assert_one_error_line(self.ctl("enable", "ghost"), 'no agent named "ghost"', status=4)
+        self.assertEqual(self.ctl("enable").returncode, 2)
+
+    def test_answer_without_a_choice_needs_a_terminal(self):
+        self.start_mock([{"name": "run-w", "state": "waiting", "total": 0}])
+        result = self.ctl("answer", "run-w")
+        self.assertEqual(result.returncode, 2, result)
+        self.assertIn("usage: shiftctl answer NAME CHOICE (asked for only on a terminal)", result.stderr)
+        self.assertEqual(self.calls("Answer"), [])
+
+    def test_reload_reports_every_problem(self):
+        problems = ['/etc/shiftd/agents.d/x.agent:3: unknown key "Colour" in [Agent]',
+                    "/etc/shiftd/agents.d/x.agent:5: Every=soon: bad time span",
+                    '/etc/shiftd/agents.d/y.agent:2: Tools=a; b: unknown tool "a"']
+        message = "some agent files were refused: %s\n%s; %s" % tuple(problems)
+        cfg = {"runs": [], "receipt": "", "reload_error": message}
+        proc = subprocess.Popen([sys.executable, MOCK, json.dumps(cfg)], env=self.env, stdout=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+        self.addCleanup(stop, proc)
+        self.assertEqual(read_line(proc, 20), "READY")
+        result = self.ctl("reload")
+        self.assertEqual(result.returncode, 1, result)
+        self.assertEqual(result.stderr.splitlines(), ["shiftctl: refused: " + p for p in problems])
+        result = self.ctl("--json", "reload")
+        self.assertEqual(json.loads(result.stdout)["refused"], problems)
+
+    def test_complete(self):
+        self.start_mock([{"name": "run-a", "state": "done", "total": 0},
+                         {"name": "run-w", "state": "waiting", "total": 0},
+                         {"name": "run-r", "state": "running", "total": 0}])
+        out = lambda *a: self.ctl("__complete", *a).stdout.splitlines()  # noqa: E731
+        self.assertEqual(out("runs"), ["run-a", "run-w", "run-r"])
+        self.assertEqual(out("runs", "waiting"), ["run-w"])
+        self.assertEqual(out("runs", "live"), ["run-w", "run-r"])
+        self.assertEqual(out("agents"), ["triage", "bare"])
+        self.assertEqual(out("choices", "run-w"), ["yes", "no"])
+        self.assertEqual(out("choices", "run-a"), [])
+        self.assertIn("waiting", out("states"))
+        commands = [line.split("\t")[0] for line in out("commands")]
+        self.assertEqual(commands, ["start", "status", "list", "events", "cancel", "answer", "agents", "trigger",
+                                    "reload", "enable", "disable", "watch"])
+        options = [line.split("\t")[0] for line in out("options", "list")]
+        self.assertIn("--state=", options)
+        self.assertIn("--no-legend", options)
+        self.assertNotIn("--follow", options)
+        # nothing to say on a bus without shiftd, at once and quietly
+        proc, empty = start_bus(os.path.join(self.tmp, "complete-empty"))
+        self.addCleanup(stop, proc)
+        result = self.ctl("--address=" + empty, "__complete", "runs", address=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertEqual((result.stdout, result.stderr), ("", ""))
+        # the static lists need no bus at all
+        result = self.ctl("--address=unix:path=/nonexistent", "__complete", "commands", address=False)
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("watch\t", result.stdout)
+
+    def test_watch_prints_one_frame_off_a_terminal(self):
+        self.start_mock([{"name": "run-w", "state": "waiting", "total": 0},
+                         {"name": "run-d", "state": "done", "total": 0, "summary": "All tidy."}])
+        result = self.ctl("watch")
+        self.assertEqual(result.returncode, 0, result)
+        self.assertIn("1 waits for you", result.stdout)
+        self.assertIn("\u25b6 run-w: Deploy now?", result.stdout)
+        self.assertIn("[yes / no]", result.stdout)
+        self.assertNotIn("\033", result.stdout)
+
     # errors and buses
 
     def test_error_mapping(self):
         self.start_mock([])
         result = self.ctl("status", "foo")
-        self.assert_one_error_line(result, 'no run named "foo"')
+        self.assert_one_error_line(result, 'no run named "foo"', status=4)
         self.assertEqual(result.stdout, "")
         result = self.ctl("status", "foo", "--json")
-        self.assert_one_error_line(result, 'no run named "foo"')
+        self.assert_one_error_line(result, 'no run named "foo"', status=4)
         self.assertEqual(json.loads(result.stdout), {"error": "NoSuchRun", "message": 'no run named "foo"',
                                                      "dbus_error": "org.shiftd.Shift1.Error.NoSuchRun"})
-        self.assert_one_error_line(self.ctl("start", "--agent", "ghost", "x"), 'no agent named "ghost"')
+        self.assert_one_error_line(self.ctl("start", "--agent", "ghost", "x"), 'no agent named "ghost"', status=4)
+        for args in (("events", "foo"), ("cancel", "foo"), ("answer", "foo", "yes"), ("enable", "ghost")):
+            self.assertEqual(self.ctl(*args).returncode, 4, args)
 
     def test_usage_errors(self):
         for argv, message in [
                 (["frobnicate"], 'unknown command "frobnicate"'),
                 (["list", "--bogus"], 'unknown option "--bogus"'),
                 (["list", "--limit", "many"], 'option --limit wants a whole number from 1 up, not "many"'),
-                (["status"], "missing argument: usage: shiftctl status NAME"),
+                (["status"], "missing argument: usage: shiftctl status NAME [-n N]"),
                 (["status", "--follow", "x"], 'option --follow does not apply to "status"'),
                 (["start", "--follow", "--wait", "x"], "--follow and --wait cannot be used together"),
                 (["start", "--timeout", "soon", "x"], None),
@@ -386,14 +514,23 @@ class ShiftctlMockTest(unittest.TestCase):
     def test_daemon_not_running(self):
         proc, empty = start_bus(os.path.join(self.tmp, "empty"))
         self.addCleanup(stop, proc)
+        # a bus by address where no systemd knows shiftd.service: one line, no hint
         result = self.ctl("--address", empty, "list", address=False)
         self.assert_one_error_line(
-            result, "shiftd is not running on the bus at %s (org.shiftd.Shift1 has no owner)" % empty)
+            result, "shiftd is not running on the bus at %s (org.shiftd.Shift1 has no owner)" % empty, status=7)
+        # the session bus: the line, and where to look
         env = dict(self.env, DBUS_SESSION_BUS_ADDRESS=empty)
+        t0 = time.monotonic()
         result = self.ctl("--json", "status", "x", env=env, address=False)
-        self.assert_one_error_line(
-            result, "shiftd is not running on the session bus (org.shiftd.Shift1 has no owner)")
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(result.returncode, 7, result)
+        self.assertEqual(result.stderr, "shiftctl: shiftd is not running on the session bus "
+                         "(org.shiftd.Shift1 has no owner)\n"
+                         "See \"systemctl --user status shiftd\" for details.\n")
         self.assertEqual(json.loads(result.stdout)["error"], "NotRunning")
+        # -q: the line alone
+        result = self.ctl("-q", "list", env=env, address=False)
+        self.assertEqual(result.stderr.count("\n"), 1, result.stderr)
 
     def test_bus_choice(self):
         self.start_mock([{"name": "run-a", "state": "done", "total": 1}])
@@ -408,13 +545,13 @@ class ShiftctlMockTest(unittest.TestCase):
         env["SHIFTD_BUS_ADDRESS"] = self.address
         self.assertEqual(self.ctl("status", "run-a", env=env, address=False).returncode, 0)
         # ... but not an explicit --user
-        self.assertEqual(self.ctl("--user", "status", "run-a", env=env, address=False).returncode, 1)
+        self.assertEqual(self.ctl("--user", "status", "run-a", env=env, address=False).returncode, 7)
         # and --address beats them all
         env["SHIFTD_BUS_ADDRESS"] = empty
         self.assertEqual(self.ctl("status", "run-a", env=env).returncode, 0)
         # --system goes to the system bus, never the session's
         result = self.ctl("--system", "status", "run-a", address=False)
-        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.returncode, 7)
         self.assertTrue(result.stderr.startswith("shiftctl: cannot connect to the system bus: "), result)
 
 
