@@ -1,5 +1,7 @@
 #include "answer.h"
 
+#include <glib/gi18n.h>
+
 #include "log.h"
 #include "popup.h"
 #include "shiftd-names.h"
@@ -26,7 +28,7 @@ reason_of(const GError *error)
   g_autofree char *remote = g_dbus_error_get_remote_error(error);
   if (remote != NULL && (g_str_equal(remote, "org.freedesktop.DBus.Error.ServiceUnknown") ||
                          g_str_equal(remote, "org.freedesktop.DBus.Error.NameHasNoOwner")))
-    return g_strdup("shiftd is not running");
+    return g_strdup(_("shiftd is not running"));
   g_autoptr(GError) copy = g_error_copy(error);
   g_dbus_error_strip_remote_error(copy);
   g_autofree char *line = popup_one_line(copy->message);
@@ -39,7 +41,8 @@ static void
 report_failure(const char *name, const char *choice, const char *reason)
 {
   log_run(LOG_WARNING, name, NULL, "answer \"%s\" not taken: %s", choice, reason);
-  g_autofree char *summary = g_strdup_printf("Answer to %s not taken", name);
+  /* TRANSLATORS: a notification's title; %s is the run's name */
+  g_autofree char *summary = g_strdup_printf(_("Answer to %s not taken"), name);
   g_autoptr(GError) error = NULL;
   if (!popup_show(summary, reason, NOTIFY_URGENCY_NORMAL, &error))
     log_run(LOG_WARNING, name, NULL, "cannot show that the answer failed: %s", error->message);
@@ -66,7 +69,7 @@ void
 answer_send(GDBusConnection *conn, const char *name, const char *path, const char *choice)
 {
   if (conn == NULL || g_dbus_connection_is_closed(conn)) {
-    report_failure(name, choice, "not connected to shiftd's bus");
+    report_failure(name, choice, _("not connected to shiftd's bus"));
     return;
   }
   AnswerCall *call = g_new0(AnswerCall, 1);

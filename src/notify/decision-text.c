@@ -1,11 +1,13 @@
 #include "decision-text.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 char *
 decision_text_summary(const DecisionInfo *info)
 {
-  return g_strdup_printf("%s asks", info->agent && info->agent[0] ? info->agent : "shiftd");
+  /* TRANSLATORS: a notification's title; %s is the agent's name (or "shiftd") */
+  return g_strdup_printf(_("%s asks"), info->agent && info->agent[0] ? info->agent : "shiftd");
 }
 
 gboolean
@@ -42,7 +44,8 @@ append_command(GString *out, const DecisionInfo *info, const char *const *shiftc
     g_string_append_printf(out, "%s ", w);
   }
   g_autofree char *name = decision_text_shell_word(info->name);
-  g_string_append_printf(out, "answer %s %s", name, choices ? "CHOICE" : "'your answer'");
+  /* TRANSLATORS: placeholders in a shell command: a choice, or free text in shell quotes */
+  g_string_append_printf(out, "answer %s %s", name, choices ? _("CHOICE") : _("'your answer'"));
 }
 
 char *
@@ -50,14 +53,19 @@ decision_text_body(const DecisionInfo *info, gboolean buttons, const char *const
                    gboolean markup)
 {
   GString *out = g_string_new(info->question);
-  g_string_append_printf(out, "\nRun %s", info->name);
+  g_string_append_c(out, '\n');
+  /* TRANSLATORS: %s is the run's name */
+  g_string_append_printf(out, _("Run %s"), info->name);
   if (!buttons) {
     gboolean choices = info->choices && info->choices[0];
     if (choices) {
       g_autofree char *list = g_strjoinv(", ", (char **)info->choices);
-      g_string_append_printf(out, "\nChoices: %s", list);
+      g_string_append_c(out, '\n');
+      g_string_append_printf(out, _("Choices: %s"), list);
     }
-    g_string_append(out, "\nAnswer with: ");
+    g_string_append_c(out, '\n');
+    /* TRANSLATORS: followed by a shiftctl command line */
+    g_string_append(out, _("Answer with: "));
     append_command(out, info, shiftctl_options, choices);
   }
   if (!markup)

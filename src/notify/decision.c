@@ -1,5 +1,6 @@
 #include "decision.h"
 
+#include <glib/gi18n.h>
 #include <libnotify/notify.h>
 
 #include "log.h"
@@ -146,7 +147,8 @@ decision_show(const DecisionInfo *info, const DecisionHandlers *handlers, GError
   for (guint i = 0; buttons && info->choices[i]; i++, n_buttons++)
     notify_notification_add_action(d->note, info->choices[i], info->choices[i], on_action, d, NULL);
   if (actions)
-    notify_notification_add_action(d->note, "default", "Details", on_action, d, NULL);
+    /* TRANSLATORS: the label of a click on the notification itself (it opens shiftctl status) */
+    notify_notification_add_action(d->note, "default", _("Details"), on_action, d, NULL);
   d->urgency = decision_text_urgency(d->deadline, g_get_real_time());
   notify_notification_set_urgency(d->note, d->urgency);
   g_signal_connect(d->note, "closed", G_CALLBACK(on_closed), d);

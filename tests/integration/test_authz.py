@@ -153,7 +153,7 @@ class Authz(ShiftdTestCase):
         import re
         import xml.etree.ElementTree as ET
         source = os.path.join(os.environ.get("SHIFTD_SOURCE_ROOT", os.path.join(HERE, "..", "..")))
-        policy = ET.parse(os.path.join(source, "data", "org.shiftd.Shift1.policy")).getroot()
+        policy = ET.parse(os.path.join(source, "data", "org.shiftd.Shift1.policy.in")).getroot()
         declared = {a.get("id") for a in policy.findall("action")}
         with open(os.path.join(source, "src", "daemon", "access.c")) as f:
             asked = set(re.findall(r'"(org\.shiftd\.Shift1\.[a-z-]+)"', f.read()))
