@@ -66,40 +66,6 @@ is_blank(gunichar ch)
          g_unichar_type(ch) == G_UNICODE_SPACE_SEPARATOR;
 }
 
-/* "  # text" or "  ; text" after a value: a comment pasted onto the line.
- * Comments live on lines of their own, so this text would silently become
- * part of the value (or make a number unreadable with a vaguer reason). */
-static const char *
-trailing_comment(const char *value)
-{
-  for (const char *p = value; *p; p++) {
-    if (!g_ascii_isspace(*p))
-      continue;
-    const char *q = p;
-    while (g_ascii_isspace(*q))
-      q++;
-    if (*q == '#' || *q == ';')
-      return q;
-    p = q - 1;
-  }
-  return NULL;
-}
-
-static gboolean
-check_no_trailing_comments(ShiftdIniFile *ini, GError **error)
-{
-  for (guint i = 0; i < ini->entries->len; i++) {
-    const ShiftdIniEntry *e = g_ptr_array_index(ini->entries, i);
-    const char *comment = trailing_comment(e->value);
-    if (comment) {
-      shiftd_ini_set_entry_error(error, ini, e, "a comment must be on a line of its own (\"%s\" is not part of the value)",
-                                 comment);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
 /* Why a value with no room for blanks is wrong, or NULL if it is not. */
 static char *
 blank_problem(const char *value)
@@ -118,7 +84,7 @@ gboolean
 shiftd_config_check_base_url(const char *url, char **out_reason)
 {
   g_autofree char *why = NULL;
-  const char *comment = trailing_comment(url);
+  const char *comment = shiftd_ini_trailing_comment(url);
   if (!g_utf8_validate(url, -1, NULL)) /* it may come from the environment */
     why = g_strdup("not valid UTF-8");
   else if (comment)
@@ -208,24 +174,6 @@ get_span(ShiftdIniFile *ini, const char *group, const char *key, guint64 min, gu
   return TRUE;
 }
 
-/* Each key once: a second line silently winning over the first is how a
- * pasted block goes unnoticed. */
-static gboolean
-check_duplicates(ShiftdIniFile *ini, GError **error)
-{
-  for (guint i = 0; i < ini->entries->len; i++) {
-    const ShiftdIniEntry *e = g_ptr_array_index(ini->entries, i);
-    for (guint j = 0; j < i; j++) {
-      const ShiftdIniEntry *first = g_ptr_array_index(ini->entries, j);
-      if (g_str_equal(first->group, e->group) && g_str_equal(first->key, e->key)) {
-        g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE, "%s:%u: %s= is set twice in [%s] (first on line %u)",
-                    ini->path, e->line, e->key, e->group, first->line);
-        return FALSE;
-      }
-    }
-  }
-  return TRUE;
-}
 
 gboolean
 shiftd_config_load(ShiftdConfig *c, const char *path, GError **error)
@@ -253,8 +201,8 @@ shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize l
   g_autoptr(ShiftdIniFile) ini = shiftd_ini_file_parse(path, text, length, error);
   if (ini == NULL)
     return FALSE;
-  if (!shiftd_ini_file_check_keys(ini, config_keys, error) || !check_duplicates(ini, error) ||
-      !check_no_trailing_comments(ini, error))
+  if (!shiftd_ini_file_check_keys(ini, config_keys, error) || !shiftd_ini_file_check_unique(ini, error) ||
+      !shiftd_ini_file_check_no_comments(ini, NULL, error))
     return FALSE;
 
   if (!shiftd_ini_get_string(ini, "Model", "BaseURL", &c->model_base_url, error) ||

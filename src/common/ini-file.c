@@ -305,3 +305,60 @@ shiftd_ini_get_time_span(ShiftdIniFile *ini, const char *group, const char *key,
   *out = v;
   return TRUE;
 }
+
+const char *
+shiftd_ini_trailing_comment(const char *value)
+{
+  for (const char *p = value; *p; p++) {
+    if (!g_ascii_isspace(*p))
+      continue;
+    const char *q = p;
+    while (g_ascii_isspace(*q))
+      q++;
+    if (*q == '#' || *q == ';')
+      return q;
+    p = q - 1;
+  }
+  return NULL;
+}
+
+static gboolean
+listed(const ShiftdIniKey *keys, const ShiftdIniEntry *e)
+{
+  for (const ShiftdIniKey *k = keys; k->group; k++)
+    if (g_str_equal(k->group, e->group) && g_str_equal(k->key, e->key))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+shiftd_ini_file_check_no_comments(ShiftdIniFile *ini, const ShiftdIniKey *keys, GError **error)
+{
+  for (guint i = 0; i < ini->entries->len; i++) {
+    const ShiftdIniEntry *e = g_ptr_array_index(ini->entries, i);
+    const char *comment = keys == NULL || listed(keys, e) ? shiftd_ini_trailing_comment(e->value) : NULL;
+    if (comment) {
+      shiftd_ini_set_entry_error(error, ini, e, "a comment must be on a line of its own (\"%s\" is not part of the value)",
+                                 comment);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+shiftd_ini_file_check_unique(ShiftdIniFile *ini, GError **error)
+{
+  for (guint i = 0; i < ini->entries->len; i++) {
+    const ShiftdIniEntry *e = g_ptr_array_index(ini->entries, i);
+    for (guint j = 0; j < i; j++) {
+      const ShiftdIniEntry *first = g_ptr_array_index(ini->entries, j);
+      if (g_str_equal(first->group, e->group) && g_str_equal(first->key, e->key)) {
+        g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE, "%s:%u: %s= is set twice in [%s] (first on line %u)",
+                    ini->path, e->line, e->key, e->group, first->line);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}

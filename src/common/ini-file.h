@@ -36,6 +36,16 @@ ShiftdIniFile *shiftd_ini_file_parse(const char *path, const char *text, gsize l
 void shiftd_ini_file_free(ShiftdIniFile *ini);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdIniFile, shiftd_ini_file_free)
 
+/* Each key at most once: a second line silently winning over the first is
+ * how a pasted block goes unnoticed. */
+gboolean shiftd_ini_file_check_unique(ShiftdIniFile *ini, GError **error);
+/* "  # text" or "  ; text" after the value of these keys (NULL: of every
+ * key) is refused: comments live on lines of their own, so the text would
+ * silently become part of the value. Keep free text (a task, a shell
+ * command) out of the list. */
+gboolean shiftd_ini_file_check_no_comments(ShiftdIniFile *ini, const ShiftdIniKey *keys, GError **error);
+/* Where such a comment starts in value, or NULL. */
+const char *shiftd_ini_trailing_comment(const char *value);
 /* Every key must be one of `known` (terminated by {NULL, NULL}). */
 gboolean shiftd_ini_file_check_keys(ShiftdIniFile *ini, const ShiftdIniKey *known, GError **error);
 /* The last assignment of group/key, or NULL. */

@@ -34,6 +34,28 @@ static const ShiftdIniKey agent_keys[] = {
   { NULL, NULL },
 };
 
+/* Values with room for a pasted "# comment" to hide in: not free text
+ * (Description=, Instructions=, InstructionsFile=, WakeIf=, a shell command),
+ * nor lists (Tools=, ReadWritePaths=, StartBy=, AnswerBy=), where ";" parts
+ * words and a stray "#" is refused as a word. */
+static const ShiftdIniKey structured_keys[] = {
+  { "Agent", "Model" },
+  { "Schedule", "Every" },
+  { "Schedule", "OnCalendar" },
+  { "Schedule", "MaxInterval" },
+  { "Schedule", "QuietHours" },
+  { "Schedule", "ReviewEvery" },
+  { "Sandbox", "User" },
+  { "Sandbox", "MemoryMax" },
+  { "Sandbox", "CPUQuota" },
+  { "Sandbox", "TasksMax" },
+  { "Sandbox", "RuntimeMaxSec" },
+  { "Sandbox", "PrivateNetwork" },
+  { "Decisions", "Timeout" },
+  { "Decisions", "Default" },
+  { NULL, NULL },
+};
+
 static const char *const optional_tools[] = { "shell", "read_file", "write_file", "notes", NULL };
 static const char *const builtin_tools[] = { "finish", "no_work", "ask_human", NULL };
 
@@ -342,14 +364,28 @@ rule_broken(Problems *p, ShiftdIniFile *ini, const ShiftdIniEntry *e, const char
   problems_add(p, e->group, e->key, error);
 }
 
+/* The common checks, on a view of one entry: a known key, set once, and
+ * (where the value is not free text) no "# comment" pasted after it. */
 static gboolean
-check_key(ShiftdIniFile *ini, const ShiftdIniEntry *entry, GError **error)
+check_key(ShiftdIniFile *ini, guint index, GError **error)
 {
-  /* the common check, on a view of this one entry */
+  const ShiftdIniEntry *entry = g_ptr_array_index(ini->entries, index);
   g_autoptr(GPtrArray) one = g_ptr_array_new();
   g_ptr_array_add(one, (gpointer)entry);
   ShiftdIniFile view = { ini->path, one };
-  return shiftd_ini_file_check_keys(&view, agent_keys, error);
+  if (!shiftd_ini_file_check_keys(&view, agent_keys, error) ||
+      !shiftd_ini_file_check_no_comments(&view, structured_keys, error))
+    return FALSE;
+  /* a twice-set key is reported at its second line */
+  for (guint i = 0; i < index; i++) {
+    const ShiftdIniEntry *first = g_ptr_array_index(ini->entries, i);
+    if (g_str_equal(first->group, entry->group) && g_str_equal(first->key, entry->key)) {
+      shiftd_ini_set_entry_error(error, ini, entry, "set twice in [%s] (first on line %u)", entry->group,
+                                 first->line);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 AgentConfig *
@@ -376,7 +412,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   Problems p = { lines, failed, 0 };
   for (guint i = 0; i < ini->entries->len; i++) {
     const ShiftdIniEntry *entry = g_ptr_array_index(ini->entries, i);
-    CHECK(&p, entry->group, entry->key, check_key(ini, entry, &e));
+    CHECK(&p, entry->group, entry->key, check_key(ini, i, &e));
   }
 
   g_autoptr(AgentConfig) c = g_new0(AgentConfig, 1);

@@ -167,9 +167,10 @@ test_defaults(void)
   g_assert_cmpuint(g_strv_length(empty->tools), ==, 0);
   g_assert_cmpuint(empty->max_interval, ==, 80 * 60 * SEC);
 
-  /* the last assignment of a key wins */
-  g_autoptr(AgentConfig) twice = load_good("twice.agent", "[Agent]\nModel=a\nModel=b\n");
-  g_assert_cmpstr(twice->model, ==, "b");
+  /* free text keeps what looks like a comment: it is not one there */
+  g_autoptr(AgentConfig) text = load_good("hash.agent", "[Agent]\nDescription=Triage # urgent issues\n"
+                                                        "Instructions=Count the lines; ignore # ones.\n");
+  g_assert_cmpstr(text->description, ==, "Triage # urgent issues");
 }
 
 static void
@@ -341,6 +342,11 @@ test_bad(void)
     { "[Schedule]\nStartBy=@1000\n", 2, "\"@1000\" is neither" },
     { "[Decisions]\nAnswerBy=@\n", 2, "AnswerBy=@: \"@\" is neither" },
     { "[Agent]\nStartBy=alice\n", 2, "unknown key \"StartBy\" in [Agent]" },
+    /* each key once; comments on lines of their own where a value is structured */
+    { "[Agent]\nModel=a\nModel=b\n", 3, "Model=b: set twice in [Agent] (first on line 2)" },
+    { "[Decisions]\nDefault=hold # the safe one\n", 2,
+      "a comment must be on a line of its own (\"# the safe one\" is not part of the value)" },
+    { "[Agent]\nInstructions=x\n[Schedule]\nEvery=15min   ; often\n", 4, "a comment must be on a line of its own" },
     /* quiet hours */
     { "[Schedule]\nQuietHours=22:00\n", 2, "QuietHours=22:00: expected HH:MM-HH:MM" },
     { "[Schedule]\nQuietHours=25:00-07:00\n", 2, "expected HH:MM-HH:MM" },
