@@ -254,6 +254,15 @@ append_worker_properties(SystemdBackend *sb, sd_bus_message *m, Worker *w, int c
   g_strv_builder_add(env, run_env);
   if (g_getenv("SHIFTD_DEBUG"))
     g_strv_builder_add(env, "SHIFTD_DEBUG=1");
+  /* the way out to the model, as the daemon was told it */
+  static const char *const proxies[] = { "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+                                         "NO_PROXY", NULL };
+  for (const char *const *name = proxies; *name; name++) {
+    if (g_getenv(*name)) {
+      g_autofree char *entry = g_strdup_printf("%s=%s", *name, g_getenv(*name));
+      g_strv_builder_add(env, entry);
+    }
+  }
   g_auto(GStrv) envv = g_strv_builder_end(env);
   r = unit_append_strv(m, "Environment", envv);
   if (r < 0)

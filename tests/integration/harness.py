@@ -203,13 +203,16 @@ class SystemdSession:
         self.services_dir = None
         self.log_path = os.path.join(tmp, "systemd.log")
         # its StateDirectory= (where agents without User= keep their files) is
-        # under $XDG_CONFIG_HOME: the test's, never the machine's own home
+        # under $XDG_CONFIG_HOME: the test's, never the machine's own home (and
+        # dbus-daemon takes its home from the user database, not $HOME: its
+        # data dir is named outright)
         self.home = os.path.join(tmp, "home")
         os.makedirs(self.home, exist_ok=True)
         self.env = dict(os.environ, XDG_RUNTIME_DIR=self.dir, DBUS_SESSION_BUS_ADDRESS=self.address,
                         SYSTEMD_LOG_TARGET="console", HOME=self.home,
                         XDG_CONFIG_HOME=os.path.join(self.home, ".config"),
                         XDG_STATE_HOME=os.path.join(self.home, ".local", "state"),
+                        XDG_DATA_HOME=os.path.join(self.home, ".local", "share"),
                         XDG_CACHE_HOME=os.path.join(self.home, ".cache"))
         self.env.pop("NOTIFY_SOCKET", None)
         self.conn = None

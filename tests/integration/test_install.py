@@ -58,7 +58,11 @@ def expected_dirs(opts):
     for opt, pc, default in (("systemdsystemunitdir", ("systemd", "systemdsystemunitdir"), "lib/systemd/system"),
                              ("systemduserunitdir", ("systemd", "systemduserunitdir"), "lib/systemd/user"),
                              ("dbusdatadir", ("dbus-1", "datadir"), None)):
-        value = opts.get(opt) or pc_dir(pc[0], pc[1], prefix)
+        value = opts.get(opt)
+        if not value and opt == "systemduserunitdir" and prefix not in ("/usr", "/usr/local"):
+            # a user manager finds units there only under its data dirs
+            value = os.path.join(dirs["datadir"], "systemd", "user")
+        value = value or pc_dir(pc[0], pc[1], prefix)
         if not value:
             value = os.path.join(prefix, default) if default else dirs["datadir"]
         dirs[opt] = value
@@ -225,7 +229,13 @@ class Install(unittest.TestCase):
             "api doc": os.path.join(self.dirs["datadir"], "doc", "shiftd", "dbus-api.md"),
             "daemon": self.shiftd,
             "worker": os.path.join(self.dirs["libexecdir"], "shiftd-worker"),
+            "icon": os.path.join(self.dirs["datadir"], "icons", "hicolor", "scalable", "apps", "shiftd.svg"),
+            "symbolic icon": os.path.join(self.dirs["datadir"], "icons", "hicolor", "symbolic", "apps",
+                                          "shiftd-symbolic.svg"),
         }
+        if os.path.exists(os.path.join(BUILD, "src", "notify", "shiftd-notify")):
+            self.files["notifier entry"] = os.path.join(self.dirs["datadir"], "applications", "shiftd-notify.desktop")
+            self.files["user preset"] = os.path.join(self.prefix, "lib", "systemd", "user-preset", "80-shiftd.preset")
         self.tmp = tempfile.mkdtemp(prefix="shiftd-install-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
@@ -250,6 +260,21 @@ class Install(unittest.TestCase):
                 if n in ours:
                     self.assertIn(root[len(INSTALL["destdir"]):] + "/" + n, self.files.values())
 
+    def test_presets_not_enablement_links(self):
+        if "user preset" not in self.files:
+            self.skipTest("shiftd-notify is not built")
+        with open(staged(self.files["user preset"])) as f:
+            lines = [x.strip() for x in f if x.strip() and not x.startswith("#")]
+        self.assertEqual(lines, ["enable shiftd-notify.service"])
+        links = [os.path.join(root, n) for root, dirs, names in os.walk(INSTALL["destdir"])
+                 for n in dirs + names if n.endswith((".wants", ".requires"))]
+        self.assertEqual(links, [], "enablement is the preset's (and the admin's), not the package's")
+        # the notifications' desktop-entry exists, with an icon that does too
+        keyfile = GLib.KeyFile()
+        keyfile.load_from_file(staged(self.files["notifier entry"]), GLib.KeyFileFlags.NONE)
+        self.assertEqual(keyfile.get_string("Desktop Entry", "Icon"), "shiftd")
+        self.assertTrue(os.path.isfile(staged(self.files["icon"])))
+
     def test_units_say_what_they_should(self):
         system = parse_unit(staged(self.files["system unit"]))
         svc = system["Service"]
@@ -272,7 +297,9 @@ class Install(unittest.TestCase):
         # A LoadCredential= whose file is missing fails the start: it is only documented.
         self.assertNotIn("LoadCredential", svc)
         self.assertEqual(one(system["Install"], "WantedBy"), "multi-user.target")
-        self.assertTrue(one(system["Unit"], "Documentation").startswith("file:" + self.dirs["datadir"]))
+        docs = one(system["Unit"], "Documentation").split()
+        self.assertIn("man:shiftd(8)", docs)
+        self.assertTrue(any(d.startswith("file:" + self.dirs["datadir"]) for d in docs), docs)
 
         user = parse_unit(staged(self.files["user unit"]))
         svc = user["Service"]
