@@ -139,7 +139,7 @@ decision_show(const DecisionInfo *info, const DecisionHandlers *handlers, GError
   d->agent = g_strdup(info->agent);
   d->deadline = info->deadline;
   d->handlers = *handlers;
-  d->note = notify_notification_new(summary, body, NULL);
+  d->note = notify_notification_new(summary, body, NOTIFY_ICON);
   /* A decision stays until it is made; it does not time out on screen. */
   notify_notification_set_timeout(d->note, NOTIFY_EXPIRES_NEVER);
   notify_notification_set_hint(d->note, "desktop-entry", g_variant_new_string(NOTIFY_DESKTOP_ENTRY));

@@ -3,7 +3,7 @@
 gboolean
 popup_show(const char *summary, const char *body, NotifyUrgency urgency, GError **error)
 {
-  NotifyNotification *note = notify_notification_new(summary, body, NULL);
+  NotifyNotification *note = notify_notification_new(summary, body, NOTIFY_ICON);
   notify_notification_set_urgency(note, urgency);
   notify_notification_set_hint(note, "desktop-entry", g_variant_new_string(NOTIFY_DESKTOP_ENTRY));
   gboolean ok = notify_notification_show(note, error);

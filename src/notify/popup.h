@@ -6,7 +6,10 @@
 #include <libnotify/notify.h>
 
 /* The desktop entry our notifications name (data/shiftd-notify.desktop). */
+/* data/shiftd-notify.desktop, installed as an application entry, and the
+ * project's icon (data/icons) */
 #define NOTIFY_DESKTOP_ENTRY "shiftd-notify"
+#define NOTIFY_ICON "shiftd"
 
 /* Sends it and lets it go; a server that cannot be reached is an error. */
 gboolean popup_show(const char *summary, const char *body, NotifyUrgency urgency, GError **error);

@@ -72,7 +72,7 @@ class NotificationServer:
         out = []
         for a in self.calls("Notify"):
             actions = a[5]
-            out.append({"replaces": a[1], "summary": a[3], "body": a[4],
+            out.append({"replaces": a[1], "icon": a[2], "summary": a[3], "body": a[4],
                         "actions": dict(zip(actions[0::2], actions[1::2])), "hints": a[6]})
         return out
 
@@ -167,6 +167,10 @@ class NotifyDesktop(NotifierCase):
         self.assertEqual(note["body"].splitlines(), ["Deploy to production?", "Run " + name])
         self.assertEqual(note["actions"], {"approve": "approve", "deny": "deny", "default": "Details"})
         self.assertEqual(note["hints"]["urgency"], URGENCY_NORMAL)
+        # the project's icon, and a desktop entry that is installed (data/meson.build)
+        self.assertEqual(note["icon"], "shiftd")
+        self.assertEqual(note["hints"]["desktop-entry"], "shiftd-notify")
+        self.assertTrue(os.path.exists(os.path.join(SOURCE, "data", "icons", "shiftd.svg")))
         # A second run is a second notification; the first is not repeated.
         other, _ = self.ask("deploy")
         self.wait_notification(other)
