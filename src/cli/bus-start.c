@@ -1,7 +1,7 @@
 /* The first call of a command, and how a shiftd that cannot start is heard
  * at once instead of after the call's 25 s timeout.
  *
- * - shiftd on the bus: the call goes straight to it.
+ * - shiftd on the bus: the call goes straight to it, nothing watched.
  * - shiftd not on the bus and not activatable: the call is not even made;
  *   "not running", at once.
  * - activatable: the call itself starts shiftd (so it is answered by the
@@ -220,7 +220,18 @@ cli_bus_call_starting(CliBus *bus, const char *path, const char *iface, const ch
   int timeout = bus->timeout_msec ? bus->timeout_msec : CLI_CALL_TIMEOUT_MSEC;
   g_autoptr(GVariant) owned_params = params ? g_variant_ref_sink(params) : NULL;
 
-  if (!name_has_owner(bus->conn) && !is_activatable(bus->conn)) {
+  if (name_has_owner(bus->conn)) {
+    /* running: nothing to watch (a unit failed long ago says nothing of this daemon) */
+    g_autoptr(GError) local = NULL;
+    GVariant *reply = g_dbus_connection_call_sync(bus->conn, SHIFTD_BUS_NAME, path, iface, method, owned_params,
+                                                  reply_type, G_DBUS_CALL_FLAGS_NONE, timeout, NULL, &local);
+    if (reply != NULL || !from_the_bus(local))
+      bus->reached = TRUE;
+    if (local != NULL)
+      g_propagate_error(error, g_steal_pointer(&local));
+    return reply;
+  }
+  if (!is_activatable(bus->conn)) {
     g_dbus_error_set_dbus_error(error, "org.freedesktop.DBus.Error.ServiceUnknown",
                                 "The name " SHIFTD_BUS_NAME " was not provided by any .service files", NULL);
     return NULL;
