@@ -78,5 +78,10 @@ cli_task_from_words(char **words, GError **error)
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("the task is empty"));
     return NULL;
   }
+  /* a D-Bus string must be UTF-8: GVariant would refuse it, not shiftd */
+  if (!g_utf8_validate(task, -1, NULL)) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("the task is not valid UTF-8"));
+    return NULL;
+  }
   return g_steal_pointer(&task);
 }

@@ -38,7 +38,7 @@ after_receipt(CliContext *ctx, const CliArgs *args, GVariant *reply)
   return cli_outcome_exit_code(cli_props_str(props, "State"));
 }
 
-/* "start -": the task is all of stdin, up to one byte more than shiftd takes
+/* "start -": the task is all of stdin, up to one character more than shiftd takes
  * (so that a task too long is refused by shiftd, with its reason). */
 static char *
 read_task(FILE *in, GError **error)
@@ -55,8 +55,12 @@ read_task(FILE *in, GError **error)
                 g_strerror(e));
     return NULL;
   }
-  if (text->len > SHIFTD_MAX_TASK_BYTES + 1)
-    g_string_truncate(text, SHIFTD_MAX_TASK_BYTES + 1);
+  /* cut after a whole character, so that what is sent is still UTF-8 */
+  gsize cut = SHIFTD_MAX_TASK_BYTES + 1;
+  while (cut < text->len && (text->str[cut] & 0xC0) == 0x80)
+    cut++;
+  if (text->len > cut)
+    g_string_truncate(text, cut);
   return g_string_free(text, FALSE);
 }
 

@@ -93,6 +93,12 @@ test_task(void)
   g_autoptr(GError) error = NULL;
   g_assert_null(cli_task_from_words(blank, &error));
   g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+
+  /* not UTF-8 (a byte from a Latin-1 file): refused before it reaches GVariant */
+  char *latin1[] = { "caf\xe9", NULL };
+  g_autoptr(GError) error2 = NULL;
+  g_assert_null(cli_task_from_words(latin1, &error2));
+  g_assert_error(error2, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
 }
 
 int

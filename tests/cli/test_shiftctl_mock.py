@@ -384,6 +384,24 @@ class ShiftctlMockTest(unittest.TestCase):
         self.ctl("start", "a", "-", "b")
         self.assertEqual(self.calls("StartRun")[-1][2], "('', 'a - b', @a{sv} {})")
 
+    def test_start_from_stdin_sends_only_utf8(self):
+        self.start_mock([{"name": "run-in", "state": "queued", "total": 0}])
+
+        def start(data):
+            return subprocess.run([SHIFTCTL, "--address=" + self.address, "start", "-"], env=self.env,
+                                  input=data, capture_output=True, timeout=30)
+        # bytes that are not UTF-8 are refused here, not handed to GVariant
+        result = start(b"caf\xe9 au lait\n")
+        self.assertEqual(result.returncode, 2, result)
+        self.assertEqual(result.stderr, b"shiftctl: the task is not valid UTF-8 (see shiftctl --help)\n")
+        self.assertEqual(self.calls("StartRun"), [])
+        # too long: cut one character past the limit, never inside a character
+        result = start(b"a" * (256 * 1024) + "\u00e9t\u00e9".encode() * 100)
+        self.assertEqual(result.returncode, 0, result)
+        self.assertEqual(result.stderr, b"")
+        [call] = self.calls("StartRun")
+        self.assertTrue(call[2].endswith("a\u00e9', @a{sv} {})"), call[2][-40:])
+
     def test_lines(self):
         self.start_mock([{"name": "run-n", "state": "done", "total": 9}])
         self.assertEqual(event_seqs(self.ctl("status", "-n", "2", "run-n").stdout), [8, 9])
