@@ -35,6 +35,7 @@ typedef struct {
   guint refresh_id;   /* a pending fetch */
   WatchModel *model;
   char *last_json;
+  gboolean lost; /* the connection closed: the view ended with it */
 } Watch;
 
 static void
@@ -267,6 +268,7 @@ on_closed(GDBusConnection *conn, gboolean remote_peer_vanished, GError *error, g
   g_free(w->model->problem);
   g_autofree char *where = cli_bus_describe(&w->ctx->bus);
   w->model->problem = g_strdup_printf(_("lost the connection to %s"), where);
+  w->lost = TRUE;
   draw(w);
   g_main_loop_quit(w->loop);
 }
@@ -321,6 +323,12 @@ cli_cmd_watch(CliContext *ctx, const CliArgs *args)
     fputs(ALT_SCREEN_OFF, stdout);
     fflush(stdout);
   }
+  /* the frame that said so went with its screen: say it where it stays */
+  int status = CLI_EXIT_OK;
+  if (w.lost) {
+    fprintf(stderr, "shiftctl: %s\n", w.model->problem);
+    status = CLI_EXIT_FAILURE;
+  }
 
   for (gsize i = 0; i < G_N_ELEMENTS(sources); i++)
     g_source_remove(sources[i]);
@@ -332,5 +340,5 @@ cli_cmd_watch(CliContext *ctx, const CliArgs *args)
   g_main_loop_unref(w.loop);
   watch_model_free(w.model);
   g_free(w.last_json);
-  return CLI_EXIT_OK;
+  return status;
 }

@@ -18,7 +18,7 @@ import termios
 import time
 import unittest
 
-from test_shiftctl_mock import SHIFTCTL, ShiftctlMockTest, read_line, stop
+from test_shiftctl_mock import MOCK, SHIFTCTL, ShiftctlMockTest, read_line, start_bus, stop
 
 from gi.repository import Gio, GLib  # noqa: E402 (after test_shiftctl_mock's gi.require_version)
 
@@ -204,6 +204,24 @@ class ShiftctlTty(ShiftctlMockTest):
         # lines fit the terminal: no line is longer than its 90 columns
         for line in t.output.decode(errors="replace").replace("\r\n", "\n").split("\n"):
             self.assertLessEqual(len(line.split("\033[K")[0].split("\033[H")[-1]), 90 + 40)
+
+    def test_watch_tells_a_lost_bus_after_its_screen(self):
+        # a bus of its own, to lose
+        bus, address = start_bus(os.path.join(self.tmp, "lost"))
+        self.addCleanup(stop, bus)
+        env = dict(self.env, DBUS_SESSION_BUS_ADDRESS=address)
+        mock = subprocess.Popen([sys.executable, MOCK, json.dumps({"runs": [], "receipt": ""})], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        self.addCleanup(stop, mock)
+        self.assertEqual(read_line(mock, 20), "READY")
+        t = Terminal([SHIFTCTL, "--address=" + address, "watch"], dict(env, TERM="xterm"))
+        self.addCleanup(t.close)
+        t.read_until(b"Ctrl-C to quit")
+        stop(bus)
+        self.assertEqual(t.finish(), 1)
+        # on the terminal's own screen, where it stays, not on the view's
+        after = t.output[t.output.rindex(b"\033[?1049l"):]
+        self.assertIn(b"shiftctl: lost the connection to the bus at " + address.encode(), after)
 
     def test_watch_json_is_a_feed(self):
         self.start_mock([{"name": "run-r", "state": "running", "total": 0}])
