@@ -64,7 +64,7 @@ class Completion(ShiftdTestCase):
     def setUp(self):
         super().setUp()
         self.standin.scenario("ask", [{"tool": "ask_human",
-                                       "arguments": {"question": "Ship it?", "choices": ["ship now", "hold"]}},
+                                       "arguments": {"question": "Ship it?", "choices": ["ship now", "hold", "hold: a week"]}},
                                       {"echo_last_tool_result": True}])
         self.waiting, path = self.client.start_run("scenario:ask")
         self.client.wait_state(path, "waiting")
@@ -113,8 +113,15 @@ class Completion(ShiftdTestCase):
                          [r for r in runs if r.startswith(self.waiting[:6])])
         # answer: only the waiting run, then its choices (quoted for the shell)
         self.assertEqual(self.bash(self.prefix + "answer "), [self.waiting])
-        self.assertEqual(self.bash(self.prefix + "answer %s " % self.waiting), ["ship\\ now", "hold"])
-        self.assertEqual(self.bash(self.prefix + "answer %s h" % self.waiting), ["hold"])
+        answer = self.prefix + "answer %s " % self.waiting
+        self.assertEqual(self.bash(answer), ["ship\\ now", "hold", "hold:\\ a\\ week"])
+        self.assertEqual(self.bash(answer + "h"), ["hold", "hold:\\ a\\ week"])
+        # a choice with a blank, typed so far with a backslash or in a quote of its own
+        self.assertEqual(self.bash(answer + "ship\\ n"), ["ship\\ now"])
+        self.assertEqual(self.bash(answer + "'ship n"), ["ship now"])
+        self.assertEqual(self.bash(answer + '"ship n'), ["ship now"])
+        # bash keeps what comes before a ":" in place (COMP_WORDBREAKS): only the rest
+        self.assertEqual(self.bash(answer + "hold:"), ["\\ a\\ week"])
         # cancel: live runs only
         self.assertEqual(self.bash(self.prefix + "cancel "), [self.waiting])
         self.assertEqual(sorted(self.bash(self.prefix + "trigger ")), ["default", "triage"])
@@ -152,7 +159,7 @@ class Completion(ShiftdTestCase):
         self.assertIn("--state=", self.zsh("list", "--"))
         self.assertEqual(sorted(self.zsh("status", "")), sorted([self.waiting, self.done]))
         self.assertEqual(self.zsh("answer", ""), [self.waiting])
-        self.assertEqual(self.zsh("answer", self.waiting, ""), ["ship now", "hold"])
+        self.assertEqual(self.zsh("answer", self.waiting, ""), ["ship now", "hold", "hold: a week"])
         self.assertEqual(sorted(self.zsh("trigger", "")), ["default", "triage"])
         self.assertIn("waiting", self.zsh("list", "--state", ""))
         self.assertEqual(self.zsh("start", "--timeout", ""), ["MESSAGE: value"])
