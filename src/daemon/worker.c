@@ -270,9 +270,11 @@ worker_process_exited(Worker *w, const char *reason)
   worker_ref(w);
   w->exited = TRUE;
   w->kill_timer = sd_event_source_disable_unref(w->kill_timer);
-  /* Everything it wrote before dying is still in the socket: read it first. */
+  /* Everything it wrote before dying is still in the reader (lines read while
+   * paused) or the socket: hear it first, the reader's lines before the rest. */
   if (w->fd >= 0 && w->io_source) {
     w->reading_paused = FALSE;
+    process_lines(w);
     read_input(w, FALSE);
   }
   close_socket(w);

@@ -8,6 +8,7 @@ memory stays bounded; none of it survives into the next start."""
 
 import json
 import os
+import signal
 import time
 
 from harness import MANAGER, MANAGER_PATH, RUN, ShiftdTestCase, main
@@ -70,6 +71,26 @@ class HostileWorker(ShiftdTestCase):
         self.assertRegex(error, r"flooded its socket|left more than \d+ MiB unread")
         self.assertLess(worst, 0.5, "a call took %.0f ms during the flood" % (worst * 1000))
         self.assertLess(rss_kib(self.daemon.proc.pid) - before, 64 * 1024, "the daemon grew by more than 64 MiB")
+        self.daemon_alive()
+
+    def test_an_ending_read_while_the_store_catches_up_is_kept(self):
+        # A thousand events at once pause reading (too many changes wait for
+        # the store) with the ending among the lines already read; the worker
+        # exits while the daemon is stopped, so the daemon hears of the exit
+        # before the store has caught up. The ending must still count.
+        self.with_worker("burst-done")
+        pid = self.daemon.proc.pid
+        name, path = self.client.start_run("do something")
+        self.client.wait(lambda: self.client.get(path, "EventCount") >= 3, 10, "the worker's first event")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(1.5)  # the worker sends everything and exits meanwhile
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.assertEqual(self.client.wait_final(path, 30), "done", self.client.get(path, "Error"))
+        self.assertEqual(self.client.get(path, "Result"), "all said")
+        self.assertEqual(self.client.get(path, "EventCount"), 1001 + 3)  # created, started, done
+        self.assertEqual(self.client.events(path, 1004)[-1][2], "done")
         self.daemon_alive()
 
     def test_a_huge_result_is_cut_with_a_note(self):

@@ -5,7 +5,9 @@ huge-line, bad-kind, silent-exit, bad-utf8, hog (allocates without end),
 ask-linger (asks, and after the ack lingers before it exits; resumed with an
 answer, finishes with it), deep (a line nested 60000 arrays deep), flood
 (want_slot/free_slot without end, never reading), big-result (a 20 MB
-result), big-question (a 5000-byte question), many-choices (40 choices)."""
+result), big-question (a 5000-byte question), many-choices (40 choices), burst-done
+(after its first ack, a thousand events and its ending in one go, then an exit
+without waiting for the acks)."""
 
 import json
 import os
@@ -74,6 +76,13 @@ elif mode in ("big-question", "many-choices"):
     choices = ["c%d" % i for i in range(40 if mode == "many-choices" else 2)]
     send(json.dumps({"type": "ask", "id": 1, "question": question, "choices": choices, "default": None,
                      "timeout_usec": 0, "tool_call_id": "call_1"}).encode() + b"\n")
+elif mode == "burst-done":
+    send(b'{"type":"event","id":1,"kind":"note","data":{"text":"ready"}}\n')
+    sys.stdin.readline()  # the ack; the test stops the daemon now
+    time.sleep(0.5)
+    events = b"".join(b'{"type":"event","kind":"note","data":{"text":"n%d"}}\n' % i for i in range(1000))
+    send(events + b'{"type":"done","id":2,"result":"all said"}\n')
+    os._exit(0)
 elif mode == "bad-utf8":
     send(b'{"type":"event","id":1,"kind":"note","data":{"text":"\xff\xfe"}}\n')
 # Linger: the daemon must stop us.
