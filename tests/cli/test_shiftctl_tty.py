@@ -63,12 +63,20 @@ class Terminal:
     def finish(self, timeout=10):
         """Waits for the exit, reading what is left; the exit status."""
         end = time.monotonic() + timeout
-        while self.proc.poll() is None and time.monotonic() < end:
+        while time.monotonic() < end:
+            # what it wrote before it exited is in the terminal already: read
+            # until nothing is left, also when it exited before the first look
+            exited = self.proc.poll() is not None
             if select.select([self.master], [], [], 0.05)[0]:
                 try:
-                    self.output += os.read(self.master, 65536)
+                    chunk = os.read(self.master, 65536)
                 except OSError:
+                    chunk = b""
+                if not chunk:
                     break
+                self.output += chunk
+            elif exited:
+                break
         return self.proc.wait(max(0.1, end - time.monotonic()))
 
     def close(self):
