@@ -316,7 +316,10 @@ class ShiftdIndicator extends PanelMenu.Button {
         item.insert_child_at_index(box, index);
         item.connect('toggled', (o, state) => {
             model.setEnabled(agent, state).catch(e => {
-                item.setToggleState(!state);
+                // The switch goes back to what the agent is. Not through
+                // `item`: a change meanwhile rebuilt the menu (or disable()
+                // destroyed it), and `item` may be gone.
+                this._queueSync();
                 /* Translators: %s is an agent's name */
                 Main.notifyError(_('Cannot switch %s').replace('%s', agent.name), errorMessage(e));
             });

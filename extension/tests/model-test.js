@@ -89,17 +89,6 @@ function waitFor(model, predicate, what, timeout = STEP_TIMEOUT) {
 }
 
 /**
- * @param {number} ms how long
- * @returns {Promise} resolved after that long, the main loop running
- */
-function sleep(ms) {
-    return new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
-        resolve();
-        return GLib.SOURCE_REMOVE;
-    }));
-}
-
-/**
  * @param {*} a what came
  * @param {*} b what was expected
  * @param {string} what what is compared
@@ -320,15 +309,31 @@ test('finished runs come newest first, as many as asked', async model => {
 });
 
 test('destroyed, it says nothing more', async model => {
+    model.destroy();
+    // destroy() drops the handlers it had, so one connected before it could
+    // hear nothing: this one, connected after, hears what a watch or a
+    // subscription left behind would still announce.
     let after = 0;
     model.connect('changed', () => after++);
-    model.destroy();
-    await ctl('stop-daemon');
-    await sleep(300);
-    await ctl('start-daemon');
-    await sleep(300);
+    // A second model on the same connection is the clock: the daemon's going
+    // and coming reach both in the order they watch the name, and their calls
+    // are answered in order, so once the second has read the daemon again, a
+    // destroyed model still following it would have read it too.
+    const witness = new Model.ShiftdModel({busType: system ? Gio.BusType.SYSTEM : Gio.BusType.SESSION});
+    witness.start();
+    try {
+        await waitFor(witness, () => witness.present, 'a second model to read the daemon');
+        await ctl('stop-daemon');
+        await waitFor(witness, () => !witness.present, 'the second model to see the daemon go');
+        await ctl('start-daemon');
+        await waitFor(witness, () => witness.present && witness.agents.length > 0,
+            'the second model to read the daemon again');
+    } finally {
+        witness.destroy();
+    }
     assertEqual(after, 0, "'changed' after destroy()");
-    assertEqual(model.present, false, 'present');
+    assertEqual([model.present, model.runs.length, model.agents.length], [false, 0, 0],
+        'present, runs and agents after destroy()');
 });
 
 /** Runs every test in order, on one model. */
