@@ -67,7 +67,10 @@ unit_append_binds_from(sd_bus_message *m, const char *key, const char *source, G
     r = sd_bus_message_open_container(m, 'a', "(ssbt)");
   for (guint i = 0; r >= 0 && i < paths->len; i++) {
     const char *p = g_ptr_array_index(paths, i);
-    r = sd_bus_message_append(m, "(ssbt)", source ? source : p, p, 0, (uint64_t)0);
+    /* "-PATH": systemd skips it when it is not there */
+    gboolean optional = p[0] == '-';
+    const char *path = optional ? p + 1 : p;
+    r = sd_bus_message_append(m, "(ssbt)", source ? source : path, path, optional, (uint64_t)0);
   }
   return r < 0 ? r : close_containers(m, 3);
 }

@@ -11,7 +11,8 @@ int unit_append_exec(sd_bus_message *m, const char *key, const char *const *argv
 int unit_append_strv(sd_bus_message *m, const char *key, char **values);
 /* (bas): SystemCallFilter=, RestrictAddressFamilies=; allow = FALSE for "~". */
 int unit_append_list(sd_bus_message *m, const char *key, gboolean allow, char **values);
-/* a(ssbt): BindPaths=/BindReadOnlyPaths=, each path onto itself. */
+/* a(ssbt): BindPaths=/BindReadOnlyPaths=, each path onto itself; one written
+ * "-PATH" is skipped when it is not there (ReadWritePaths=-PATH). */
 int unit_append_binds(sd_bus_message *m, const char *key, GPtrArray *paths);
 /* The same with one source bound onto every path. */
 int unit_append_binds_from(sd_bus_message *m, const char *key, const char *source, GPtrArray *paths);

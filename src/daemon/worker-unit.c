@@ -111,7 +111,7 @@ append_view(sd_bus_message *m, const LaunchSpec *spec, const char *worker_path)
   for (char **p = spec->config->read_write_paths; p && *p; p++) {
     const char *path = (*p)[0] == '-' ? *p + 1 : *p;
     if (under_private_tmp(path))
-      g_ptr_array_add(binds, (gpointer)path);
+      g_ptr_array_add(binds, *p); /* "-" and all: optional there too */
     else
       g_strv_builder_add(rw, *p);
   }

@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """Agent sandbox settings that both backends honour: PrivateNetwork= cuts the
-tools off the network while the worker still reaches its model."""
+tools off the network while the worker still reaches its model; an optional
+ReadWritePaths= ("-PATH") that is not there is skipped, also under /tmp."""
+
+import os
+import uuid
 
 from harness import ShiftdTestCase, main
 
@@ -27,6 +31,19 @@ class Sandbox(ShiftdTestCase):
 
     def test_without_it_tools_have_the_network(self):
         self.assertIn("net=yes", self.probe(False))
+
+    def test_a_missing_optional_path_under_tmp_is_skipped(self):
+        # under /tmp the path is bound into the sandbox rather than allowed
+        missing = "/tmp/shiftd-test-missing-%s" % uuid.uuid4().hex
+        self.assertFalse(os.path.exists(missing))
+        self.standin.scenario("hi", [{"tool": "shell", "arguments": {"command": "echo hi"}},
+                                     {"echo_last_tool_result": True}])
+        agent = "[Agent]\nInstructions=scenario:hi\nTools=shell\n[Sandbox]\nReadWritePaths=-%s\n" % missing
+        self.daemon = self.new_daemon(agents={"optional": agent})
+        self.daemon.start()
+        name, path, state = self.run_to_end("scenario:hi", agent="optional")
+        self.assertEqual(state, "done", self.client.get(path, "Error"))
+        self.assertIn("hi", self.client.get(path, "Result"))
 
 
 if __name__ == "__main__":
