@@ -52,8 +52,28 @@ wants_notes(const AgentConfig *c, Run *run)
   return has_tool(c, "notes") || g_str_equal(run->pending->trigger, "review");
 }
 
-/* The same uid for an agent from one launch to the next (its files keep
- * their owner), and never one another agent has. */
+/* Adds the dynamic uids owning DIR's entries to `taken`, except HOME's,
+ * which goes to *own. */
+static void
+add_dir_owners(const char *dir, const char *home, GHashTable *taken, uid_t *own)
+{
+  g_autoptr(GDir) entries = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (entries && (name = g_dir_read_name(entries)) != NULL) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || !run_as_is_dynamic_uid(st.st_uid))
+      continue;
+    if (g_str_equal(name, home))
+      *own = st.st_uid;
+    else
+      g_hash_table_add(taken, GUINT_TO_POINTER((guint)st.st_uid));
+  }
+}
+
+/* The same uid for an agent from one launch to the next, across restarts
+ * too (its files keep their owner), and never one another agent has or had:
+ * the uids owning the agents' directories count as given. */
 static uid_t
 dynamic_uid(Daemon *d, const char *home)
 {
@@ -68,8 +88,14 @@ dynamic_uid(Daemon *d, const char *home)
   g_hash_table_iter_init(&it, d->dynamic_uids);
   while (g_hash_table_iter_next(&it, NULL, &value))
     g_hash_table_add(taken, value);
-  uid_t u = run_as_allocate_uid(home, taken);
-  g_hash_table_insert(d->dynamic_uids, g_strdup(home), GUINT_TO_POINTER((guint)u));
+  uid_t own = (uid_t)-1;
+  for (const char *const *kind = (const char *const[]){ "workspace", "notes", NULL }; *kind; kind++) {
+    g_autofree char *dir = g_build_filename(d->state_dir, *kind, NULL);
+    add_dir_owners(dir, home, taken, &own);
+  }
+  uid_t u = run_as_allocate_uid(home, taken, own);
+  if (u != (uid_t)-1) /* a full range may have room at the next launch */
+    g_hash_table_insert(d->dynamic_uids, g_strdup(home), GUINT_TO_POINTER((guint)u));
   return u;
 }
 

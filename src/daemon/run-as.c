@@ -139,9 +139,17 @@ uid_is_free(uid_t uid, GHashTable *taken)
   return getpwuid(uid) == NULL && getgrgid((gid_t)uid) == NULL;
 }
 
-uid_t
-run_as_allocate_uid(const char *name, GHashTable *taken)
+gboolean
+run_as_is_dynamic_uid(uid_t uid)
 {
+  return uid >= DYNAMIC_UID_MIN && uid <= DYNAMIC_UID_MAX;
+}
+
+uid_t
+run_as_allocate_uid(const char *name, GHashTable *taken, uid_t preferred)
+{
+  if (run_as_is_dynamic_uid(preferred) && uid_is_free(preferred, taken))
+    return preferred;
   const guint span = DYNAMIC_UID_MAX - DYNAMIC_UID_MIN + 1;
   guint start = g_str_hash(name) % span;
   for (guint i = 0; i < span; i++) {

@@ -48,5 +48,8 @@ RunAs *run_as_for(const AgentConfig *config, const RunAs *user, guint32 owner);
 char *run_as_dynamic_user_name(const char *agent);
 /* A uid in 61184..65519 (systemd's range for dynamic users) for a name:
  * stable for the name, unused by the user and group databases and not in
- * `taken` (uid -> anything). For backends that allocate without systemd. */
-uid_t run_as_allocate_uid(const char *name, GHashTable *taken);
+ * `taken` (a set of uids). `preferred` (the uid the name's files already
+ * have, or -1) wins when it is in the range and free. For backends that
+ * allocate without systemd. (uid_t)-1 when the range is full. */
+uid_t run_as_allocate_uid(const char *name, GHashTable *taken, uid_t preferred);
+gboolean run_as_is_dynamic_uid(uid_t uid);

@@ -66,6 +66,18 @@ def parse(result):
     return ident, out
 
 
+def colliding_name(name):
+    """Another agent name that GLib's g_str_hash puts on NAME's first choice
+    of dynamic uid."""
+    def first_uid(text):
+        h = 5381
+        for c in text.encode():
+            h = (h * 33 + c) & 0xFFFFFFFF
+        return h % len(DYNAMIC_UIDS)
+    want = first_uid(name)
+    return next("c%d" % i for i in range(10 ** 6) if first_uid("c%d" % i) == want)
+
+
 REFUSED = ("Permission denied", "Read-only file system", "Operation not permitted", "must be superuser")
 
 
@@ -198,6 +210,22 @@ class Security(ShiftdTestCase):
         self.assert_all_refused(attempts, result)
         # and not the victim's
         self.assertNotEqual(os.stat(victim).st_uid, by_root["uid"])
+
+    def test_an_agents_uid_survives_a_restart(self):
+        if self.systemd:
+            self.skipTest("systemd gives DynamicUser= uids and their directories itself")
+        victim = self.plant_victim()
+        uid = os.stat(victim).st_uid
+        self.assertIn(uid, DYNAMIC_UIDS)
+        # an agent whose name lands on the victim's uid, started first after a restart
+        other = colliding_name("victim")
+        self.daemon.write_agent(other, "[Agent]\nInstructions=scenario:plant\nTools=write_file\n")
+        self.daemon.stop()
+        self.daemon.start()
+        self.finish(0, other, "scenario:plant")
+        self.assertNotEqual(os.stat(self.agent_home(other, "workspace")).st_uid, uid)
+        self.finish(0, "victim", "scenario:plant")
+        self.assertEqual(os.stat(victim).st_uid, uid)
 
     def test_user_is_honoured_and_root_only_when_asked(self):
         path, result = self.finish(0, "named", "scenario:who")

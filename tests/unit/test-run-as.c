@@ -36,16 +36,21 @@ static void
 test_allocate_uid(void)
 {
   g_autoptr(GHashTable) taken = g_hash_table_new(NULL, NULL);
-  uid_t first = run_as_allocate_uid("triage", taken);
+  uid_t first = run_as_allocate_uid("triage", taken, (uid_t)-1);
   g_assert_cmpuint(first, >=, 61184);
   g_assert_cmpuint(first, <=, 65519);
-  g_assert_cmpuint(run_as_allocate_uid("triage", taken), ==, first); /* stable */
+  g_assert_cmpuint(run_as_allocate_uid("triage", taken, (uid_t)-1), ==, first); /* stable */
   g_hash_table_add(taken, GUINT_TO_POINTER(first));
-  uid_t second = run_as_allocate_uid("triage", taken);
+  uid_t second = run_as_allocate_uid("triage", taken, (uid_t)-1);
   g_assert_cmpuint(second, !=, first);
   g_assert_cmpuint(second, >=, 61184);
   /* never one the user database has (nobody is 65534, outside; root is 0) */
   g_assert_cmpuint(second, !=, 0);
+  /* the uid its files already have wins, when free and in the range */
+  uid_t other = first != 61200 && second != 61200 ? 61200 : 61201;
+  g_assert_cmpuint(run_as_allocate_uid("triage", taken, other), ==, other);
+  g_assert_cmpuint(run_as_allocate_uid("triage", taken, first), ==, second); /* taken */
+  g_assert_cmpuint(run_as_allocate_uid("triage", taken, 1000), ==, second);  /* outside */
 }
 
 static void
