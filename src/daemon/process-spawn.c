@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,8 +80,19 @@ child(const ProcessSpawn *s, int report_fd)
   for (int fd = 0; fd <= (pass >= 0 ? 3 : 2); fd++)
     (void)fcntl(fd, F_SETFD, 0);
   /* nothing else of the daemon's goes along */
-  if (syscall(SYS_close_range, pass >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS)
-    child_fail(report_fd, STEP_FDS);
+  int first = pass >= 0 ? 4 : 3;
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    /* kernels before 5.11 (no CLOSE_RANGE_CLOEXEC) or without close_range:
+     * one by one, as far as the limit lets fds go */
+    if (errno != ENOSYS && errno != EINVAL)
+      child_fail(report_fd, STEP_FDS);
+    struct rlimit rl;
+    int last = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < INT_MAX
+                 ? (int)rl.rlim_cur
+                 : 65536;
+    for (int fd = first; fd < last; fd++)
+      (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
 
   if (s->switch_user) {
     if (setgroups(s->n_groups, s->groups) < 0)
