@@ -5,7 +5,7 @@
   failed, and why: through dbus-daemon alone (a private bus with a service
   dir) and through a real `systemd --user` with the installed user unit, which
   ends `failed` and is not restarted.
-- The installed system unit rates 4.0 or better in `systemd-analyze security`,
+- The installed system unit rates 1.0 or better (0.5 measured) in `systemd-analyze security`,
   and the daemon works under all of its hardening: run by a real manager (root's
   `systemd --user`, which applies the same sandbox as PID 1), it owns its name
   across PrivateNetwork=, launches workers through the manager, sees callers'
@@ -298,7 +298,7 @@ class SystemUnit(UnitsTestCase):
         if shutil.which("systemd-analyze") is None:
             self.skipTest("systemd-analyze is not installed")
         score, report = exposure(staged(INSTALL["system unit"]))
-        self.assertLessEqual(score, 4.0, report)
+        self.assertLessEqual(score, 1.0, report)
         runtime = self.sub("runtime")
         os.chmod(runtime, 0o700)
         user_score, report = exposure(staged(INSTALL["user unit"]), user=True,
