@@ -1,6 +1,7 @@
 /* __complete: what the shell completions ask (hidden from --help). One word
- * a line; nothing and exit status 1 when shiftd cannot say. Never starts
- * shiftd (see main.c): a Tab must not wake a daemon.
+ * a line; nothing and a non-zero exit status (shiftctl's own: 2, 4, 7) when
+ * shiftd cannot say. Never starts shiftd (see main.c): a Tab must not wake a
+ * daemon.
  *   __complete commands          NAME<TAB>SUMMARY
  *   __complete options [COMMAND] --long[=]<TAB>HELP, -x<TAB>HELP
  *   __complete runs [live|STATE] run names

@@ -1,8 +1,8 @@
 /* shiftctl: talk to shiftd over D-Bus, like systemctl does to systemd. */
 #include "build-config.h"
+#include "locale-setup.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,22 +34,10 @@ wants_json(int argc, char **argv)
   return FALSE;
 }
 
-/* Messages in the user's language. $SHIFTD_LOCALEDIR points at another
- * catalogue tree (the build tree's, for the tests). */
-static void
-setup_locale(void)
-{
-  setlocale(LC_ALL, "");
-  const char *dir = g_getenv("SHIFTD_LOCALEDIR");
-  bindtextdomain(GETTEXT_PACKAGE, dir != NULL && dir[0] != '\0' ? dir : SHIFTD_LOCALEDIR);
-  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-  textdomain(GETTEXT_PACKAGE);
-}
-
 int
 main(int argc, char **argv)
 {
-  setup_locale();
+  shiftd_setup_locale();
 
   g_auto(CliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;

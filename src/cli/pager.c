@@ -74,7 +74,7 @@ cli_pager_open(void)
     return;
   }
   if (pid == 0) {
-    /* the pager goes when we go, and is not stopped by our Ctrl-C */
+    /* the pager goes when we go; Ctrl-C is its to handle (less keeps going) */
     (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
       _exit(EXIT_FAILURE);

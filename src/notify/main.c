@@ -3,10 +3,10 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <libnotify/notify.h>
-#include <locale.h>
 #include <stdio.h>
 
 #include "build-config.h"
+#include "locale-setup.h"
 #include "log.h"
 #include "notifier.h"
 
@@ -17,22 +17,10 @@ on_quit_signal(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Messages in the user's language. $SHIFTD_LOCALEDIR points at another
- * catalogue tree (the build tree's, for the tests). */
-static void
-setup_locale(void)
-{
-  setlocale(LC_ALL, "");
-  const char *dir = g_getenv("SHIFTD_LOCALEDIR");
-  bindtextdomain(GETTEXT_PACKAGE, dir != NULL && dir[0] != '\0' ? dir : SHIFTD_LOCALEDIR);
-  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-  textdomain(GETTEXT_PACKAGE);
-}
-
 int
 main(int argc, char **argv)
 {
-  setup_locale();
+  shiftd_setup_locale();
   shiftd_log_init("shiftd-notify");
 
   g_auto(NotifyArgs) args = { 0 };

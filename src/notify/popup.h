@@ -5,7 +5,6 @@
 #include <glib.h>
 #include <libnotify/notify.h>
 
-/* The desktop entry our notifications name (data/shiftd-notify.desktop). */
 /* data/shiftd-notify.desktop, installed as an application entry, and the
  * project's icon (data/icons) */
 #define NOTIFY_DESKTOP_ENTRY "shiftd-notify"
