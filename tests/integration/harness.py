@@ -43,13 +43,23 @@ FINAL = ("done", "idle", "failed", "cancelled")
 
 
 def test_tmp_base():
-    """Where tests keep their files: in the build tree, unless that is under
-    /tmp or /var/tmp, which workers' units (PrivateTmp=yes) cannot see; then
-    in /dev/shm, which they can."""
-    build = os.path.realpath(BUILD)
-    if build.startswith(("/tmp/", "/var/tmp/")):
-        return "/dev/shm/shiftd-tests"
-    return os.path.join(build, "test-tmp")
+    """Where tests keep their files: in the build tree, unless that is where a
+    sandbox hides things (PrivateTmp= and bubblewrap's /tmp, the daemon's
+    ProtectHome=yes); then in /var/lib/shiftd-tests, which every sandbox
+    shows. Not /dev/shm where that can be helped: stopping a DynamicUser=
+    unit empties it of what the unit's uid owns (RemoveIPC=), and bubblewrap
+    gives workers a /dev of their own."""
+    build = os.path.realpath(BUILD) + "/"
+    in_tmp = build.startswith(("/tmp/", "/var/tmp/"))
+    if not in_tmp and not build.startswith(("/home/", "/root/", "/run/user/")):
+        return os.path.join(build, "test-tmp")
+    base = "/var/lib/shiftd-tests"
+    try:
+        os.makedirs(base, mode=0o755, exist_ok=True)
+        return base
+    except PermissionError:
+        # not root: the tests that need another place need root anyway
+        return "/dev/shm/shiftd-tests" if in_tmp else os.path.join(build, "test-tmp")
 
 
 class Timeout(AssertionError):

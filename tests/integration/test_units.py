@@ -41,7 +41,11 @@ BAD_CONF = "[Model]\nName=llama3.2\nBaseURL= http://x:1/v1   # local\n"
 
 
 def setUpModule():
-    destdir = tempfile.mkdtemp(prefix="install-units-", dir=BUILD)
+    # where the daemon's own unit can see it (test_tmp_base says why)
+    base = os.environ.get("SHIFTD_TEST_TMPDIR") or test_tmp_base()
+    os.makedirs(base, exist_ok=True)
+    destdir = tempfile.mkdtemp(prefix="install-units-", dir=base)
+    os.chmod(destdir, 0o755)
     INSTALL["destdir"] = destdir
     r = subprocess.run(["meson", "install", "--destdir", destdir, "-C", BUILD, "--no-rebuild", "--quiet"],
                        capture_output=True, text=True, timeout=120)
@@ -53,6 +57,7 @@ def setUpModule():
     prefix = opts["prefix"]
     libexecdir = opts["libexecdir"] if os.path.isabs(opts["libexecdir"]) else os.path.join(prefix, opts["libexecdir"])
     INSTALL["shiftd"] = os.path.join(libexecdir, "shiftd")
+    INSTALL["worker"] = os.path.join(libexecdir, "shiftd-worker")
 
     def find(tail):
         hits = [os.path.join(root, n)[len(destdir):] for root, _, names in os.walk(destdir) for n in names
@@ -318,7 +323,7 @@ class SystemUnit(UnitsTestCase):
         runtime = os.path.join(tmp, "runtime")
         unit_dir = os.path.join(runtime, "systemd", "user")
         write(os.path.join(unit_dir, "shiftd.service"), installed_text("system unit"))
-        env = "SHIFTD_WORKER_PATH=%s" % WORKER
+        env = "SHIFTD_WORKER_PATH=%s" % staged(INSTALL["worker"])
         if standin:
             env += " SHIFTD_MODEL_URL=%s" % standin.url
         write(os.path.join(unit_dir, "shiftd.service.d", "test.conf"),
