@@ -38,6 +38,7 @@ typedef struct {
   SystemdTimers *timers;
   gboolean journal;
   GHashTable *watches; /* unit object path -> UnitWatch* */
+  GHashTable *leftovers; /* run units an earlier shiftd left, stopped at start */
   sd_bus_slot *service_match;
   sd_bus_slot *unit_match;
 } SystemdBackend;
@@ -296,7 +297,15 @@ systemd_launch(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GErr
 {
   SystemdBackend *sb = (SystemdBackend *)b;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-  g_autofree char *unit = g_strdup_printf(RUN_UNIT_PREFIX "%s-%u.service", w->run->pending->name, w->attempt);
+  g_autofree char *unit = NULL;
+  /* An attempt an earlier shiftd started but did not record has its unit
+   * name, and that unit may still be on its way out: the next number. */
+  for (;; w->attempt++) {
+    g_free(unit);
+    unit = g_strdup_printf(RUN_UNIT_PREFIX "%s-%u.service", w->run->pending->name, w->attempt);
+    if (!g_hash_table_contains(sb->leftovers, unit))
+      break;
+  }
   g_autofree char *path = shiftd_object_path(SYSTEMD_UNIT_PREFIX, unit);
 
   UnitWatch *uw = g_new0(UnitWatch, 1);
@@ -403,10 +412,12 @@ stop_leftovers(SystemdBackend *sb)
     if (g_str_equal(active, "inactive"))
       continue;
     log_info("stopping %s, left from an earlier shiftd", unit);
-    if (g_str_has_suffix(unit, ".timer"))
+    if (g_str_has_suffix(unit, ".timer")) {
       systemd_timers_stop_leftover(sb->timers, unit); /* its name is wanted again */
-    else
+    } else {
       stop_unit(sb, unit);
+      g_hash_table_add(sb->leftovers, g_strdup(unit));
+    }
   }
 }
 
@@ -426,6 +437,7 @@ systemd_free(Backend *b)
   sd_bus_slot_unref(sb->service_match);
   sd_bus_slot_unref(sb->unit_match);
   g_hash_table_unref(sb->watches);
+  g_hash_table_unref(sb->leftovers);
   if (sb->manager)
     disconnect_manager(sb->manager, sb->direct);
   systemd_timers_free(sb->timers);
@@ -496,6 +508,7 @@ backend_systemd_new(Daemon *d, GError **error)
   sb->base.disarm_wake = systemd_disarm_wake;
   sb->base.free = systemd_free;
   sb->watches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)unit_watch_free);
+  sb->leftovers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   int r = connect_manager(d, &sb->manager, &sb->direct);
   if (r < 0) {
     g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-r), "cannot reach the systemd manager: %s",

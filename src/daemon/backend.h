@@ -20,7 +20,8 @@ struct Backend {
   const char *confine_error;
   /* Starts w's process with child_fd as its stdin and stdout, as spec says;
    * the backend closes child_fd. Calls worker_process_exited() when the
-   * process is gone. */
+   * process is gone. It may raise w->attempt past a number an earlier
+   * daemon used without recording it. */
   gboolean (*launch)(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GError **error);
   /* SIGTERM (or StopUnit) now, SIGKILL later if it lingers. */
   void (*stop)(Backend *b, Worker *w);

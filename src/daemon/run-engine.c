@@ -363,16 +363,16 @@ launch_attempt(Run *run)
     fail_run(run, why, NULL, NULL);
     return;
   }
-  JsonObject *hello = build_hello(run, agent, attempt, spec);
   Worker *w = worker_new(d, run, attempt, &child_fd, &error);
   if (w == NULL || !d->backend->launch(d->backend, w, child_fd, spec, &error)) {
-    json_object_unref(hello);
     g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
     if (w)
       worker_unref(w);
     fail_run(run, why, NULL, NULL);
     return;
   }
+  attempt = w->attempt; /* the backend may skip a number an earlier shiftd used */
+  JsonObject *hello = build_hello(run, agent, attempt, spec);
   run->worker = w;
   d->live_workers++;
   run->attempt_started_mono = (guint64)g_get_monotonic_time();

@@ -116,5 +116,42 @@ class Durability(ShiftdTestCase):
         self.assertEqual(len(self.client.list_runs()), 80)
 
 
+class LeftoverUnits(ShiftdTestCase):
+    """A unit an earlier shiftd started for an attempt it never recorded
+    (killed between StartTransientUnit and the store) is not in the way of
+    that run's next attempt, even while it is still stopping."""
+
+    conf = {"Limits": {"MaxActiveRuns": "1"}}
+
+    def test_an_unrecorded_attempts_unit_still_stopping(self):
+        if not self.systemd:
+            self.skipTest("units are the systemd backend's")
+        self.standin.scenario("hang", [{"hang": True}])
+        self.standin.scenario("quick", [{"reply": "ok"}])
+        _, busy = self.client.start_run("scenario:hang")
+        self.client.wait_state(busy, "running")
+        name, path = self.client.start_run("scenario:quick")
+        self.assertEqual(self.client.get(path, "State", RUN), "queued")
+        self.daemon.kill9()
+        # what the killed daemon might have left: the run's first unit, slow to stop
+        unit = "shiftd-run-%s-1.service" % name
+        r = self.systemd.systemd_run("--unit=" + unit, "-p", "TimeoutStopSec=20", "--",
+                                     "/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.addCleanup(self.systemd.systemctl, "kill", "--signal=KILL", unit)
+        conf = os.path.join(self.daemon.config_dir, "shiftd.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("MaxActiveRuns=1", "MaxActiveRuns=2"))
+        self.daemon.start()
+        self.assertEqual(self.client.wait_final(path, 30), "done", self.client.get(path, "Error", RUN))
+        started = self.started_events(path)
+        self.assertEqual([(e["attempt"], e["unit"]) for e in started],
+                         [(2, "shiftd-run-%s-2.service" % name)], started)
+        self.assertIn("stopping %s, left from an earlier shiftd" % unit, self.daemon.log())
+        self.client.call(busy, RUN, "Cancel")
+
+
 if __name__ == "__main__":
     main()
