@@ -8,7 +8,6 @@ refusals are whole sentences; enable and disable arm and disarm a schedule.
 Never touches the machine's buses; every process is stopped by PID."""
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ SOURCE = os.environ.get("SHIFTD_SOURCE_ROOT") or os.path.abspath(os.path.join(HE
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 
 from harness import (AGENT, BUILD, BUS_NAME, MANAGER, MANAGER_PATH, SHIFTCTL, PrivateBus,  # noqa: E402
-                     ShiftdTestCase, SystemdSession, dbus_error_name, main, wait_for)
+                     ShiftdTestCase, SystemdSession, main, wait_for)
 
 import gi  # noqa: E402
 
@@ -213,13 +212,8 @@ class Refusal(ShiftdTestCase):
 
     def setUp(self):
         super().setUp()
-        os.chmod(self.tmp, 0o755)
-        self.sysbus = PrivateBus(self._subdir("sysbus"), system_like=True)
-        self.addCleanup(self.sysbus.stop)
-        self.bus = self.sysbus
-        self.client.__init__(self.sysbus)
+        self.use_system_bus()
         self.daemon = self.new_daemon(system=True)
-        self.daemon.bus = self.sysbus
         self.daemon.start()
 
     def test_refusal_is_a_whole_sentence(self):

@@ -604,6 +604,29 @@ class ShiftdTestCase(unittest.TestCase):
         os.makedirs(path, exist_ok=True)
         return path
 
+    def use_system_bus(self):
+        """A private system-like bus, which other uids may reach, in place of
+        the test's own: for daemons made from now on and for self.client."""
+        self.sysbus = PrivateBus(self._subdir("sysbus"), system_like=True)
+        self.addCleanup(self.sysbus.stop)
+        self.bus = self.sysbus
+        self.client = Client(self.sysbus)
+        return self.sysbus
+
+    def set_polkit(self, allowed):
+        """The polkitd mock on self.sysbus, started at its first use, grants
+        the actions in `allowed` and nothing else."""
+        if getattr(self, "polkit", None) is None:
+            env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.sysbus.address)
+            self.polkit = Process([sys.executable, "-m", "dbusmock", "--system", "--template", "polkitd"],
+                                  log_path=os.path.join(self.tmp, "polkit.log"), env=env)
+            self.addCleanup(self.polkit.stop)
+            wait_for(lambda: self.sysbus.has_owner("org.freedesktop.PolicyKit1") or not self.polkit.alive(), 10,
+                     "the polkitd mock")
+        self.sysbus.conn.call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                                   "org.freedesktop.DBus.Mock", "SetAllowed", GLib.Variant("(as)", (list(allowed),)),
+                                   None, 0, 5000, None)
+
     def new_daemon(self, **kw):
         kw.setdefault("conf", self.conf)
         kw.setdefault("agents", self.agents)

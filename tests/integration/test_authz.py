@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from harness import (AGENT, MANAGER, MANAGER_PATH, RUN, PrivateBus, Process, ShiftdTestCase, main, wait_for)
+from harness import (AGENT, MANAGER, MANAGER_PATH, RUN, ShiftdTestCase, main)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OWNER = 65534   # "nobody"
@@ -26,17 +26,11 @@ class Authz(ShiftdTestCase):
 
     def setUp(self):
         super().setUp()
-        # a system-like bus other uids can reach
-        os.chmod(self.tmp, 0o755)
-        self.sysbus = PrivateBus(self._subdir("sysbus"), system_like=True)
-        self.addCleanup(self.sysbus.stop)
-        self.bus = self.sysbus
-        self.client.__init__(self.sysbus)
+        self.use_system_bus()
         self.standin.scenario("ask", [{"tool": "ask_human", "arguments": {"question": "Ship it?",
                                                                            "choices": ["ship", "hold"]}},
                                       {"echo_last_tool_result": True}])
         self.daemon = self.new_daemon(system=True)
-        self.daemon.bus = self.sysbus
         self.daemon.start()
         self.assertEqual(self.client.get(MANAGER_PATH, "Mode", MANAGER), "system")
 
@@ -61,21 +55,6 @@ class Authz(ShiftdTestCase):
         self.assertEqual(r.get("error"), DENIED, r)
         if fragment:
             self.assertIn(fragment, r["message"])
-
-    def start_polkit(self, allowed=()):
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.sysbus.address)
-        proc = Process([sys.executable, "-m", "dbusmock", "--system", "--template", "polkitd"],
-                       log_path=os.path.join(self.tmp, "polkit.log"), env=env)
-        self.addCleanup(proc.stop)
-        wait_for(lambda: self.sysbus.has_owner("org.freedesktop.PolicyKit1") or not proc.alive(), 10, "polkitd mock")
-        self.set_polkit(allowed)
-        return proc
-
-    def set_polkit(self, allowed):
-        self.sysbus.conn.call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-                                   "org.freedesktop.DBus.Mock", "SetAllowed",
-                                   __import__("gi").repository.GLib.Variant("(as)", (list(allowed),)),
-                                   None, 0, 5000, None)
 
     def waiting_run_of(self, uid):
         name, path = self.start_as(uid)
@@ -116,7 +95,7 @@ class Authz(ShiftdTestCase):
         self.assertTrue(self.client.events(path))
 
     def test_polkit_grants_flip_each_action(self):
-        self.start_polkit(allowed=[])
+        self.set_polkit([])
         name, path = self.waiting_run_of(OWNER)
         # answer
         self.assert_denied(self.call_as(OTHER, path, RUN, "Answer", "s", ["ship"]), "polkit says no")

@@ -8,13 +8,7 @@ agent's User=), another uid (bin, 2), root, a StartBy=/AnswerBy= member
 polkit denies them all. The matrix below is the contract; each cell is one
 real call, made as that uid (setpriv) over one connection per caller."""
 
-import os
-import sys
-
-from gi.repository import GLib
-
-from harness import (AGENT, MANAGER, MANAGER_PATH, RUN, Client, PrivateBus, Process, ShiftdTestCase, calls_as,
-                     main, wait_for)
+from harness import AGENT, MANAGER, MANAGER_PATH, RUN, ShiftdTestCase, calls_as, main
 
 OWNER, OTHER, ROOT, MEMBER = 65534, 2, 0, 1
 DENIED = "org.shiftd.Shift1.Error.AccessDenied"
@@ -50,29 +44,13 @@ class Matrix(ShiftdTestCase):
         super().setUp()
         if self.systemd:
             self.skipTest("who may do what does not depend on the backend")
-        self.sysbus = PrivateBus(self._subdir("sysbus"), system_like=True)
-        self.addCleanup(self.sysbus.stop)
-        self.bus = self.sysbus
+        self.use_system_bus()
         self.standin.scenario("ask", [{"tool": "ask_human", "arguments": {"question": "Ship it?",
                                                                            "choices": ["ship", "hold"]}},
                                       {"echo_last_tool_result": True}])
         self.daemon = self.new_daemon(system=self.system)
         self.daemon.start()
-        self.client = Client(self.sysbus)
         self.assertEqual(self.client.get(MANAGER_PATH, "Mode", MANAGER), "system" if self.system else "user")
-        self.polkit = None
-
-    def set_polkit(self, allowed):
-        if self.polkit is None:
-            env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.sysbus.address)
-            self.polkit = Process([sys.executable, "-m", "dbusmock", "--system", "--template", "polkitd"],
-                                  log_path=os.path.join(self.tmp, "polkit.log"), env=env)
-            self.addCleanup(self.polkit.stop)
-            wait_for(lambda: self.sysbus.has_owner("org.freedesktop.PolicyKit1") or not self.polkit.alive(), 10,
-                     "the polkitd mock")
-        self.sysbus.conn.call_sync("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-                                   "org.freedesktop.DBus.Mock", "SetAllowed", GLib.Variant("(as)", (allowed,)),
-                                   None, 0, 5000, None)
 
     def waiting_run(self):
         """A run of the standing agent, started by its owner, waiting for an answer."""

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 
-from harness import (AGENT, MANAGER, MANAGER_PATH, RUN, Client, PrivateBus, ShiftdTestCase, call_as, main)
+from harness import (AGENT, MANAGER, MANAGER_PATH, RUN, ShiftdTestCase, call_as, main)
 
 BIN = 2
 SECRET_KEY = "sk-never-for-tools-4f1c9e"
@@ -94,8 +94,7 @@ class Security(ShiftdTestCase):
 
     def setUp(self):
         super().setUp()
-        self.sysbus = PrivateBus(self._subdir("sysbus"), system_like=True)
-        self.addCleanup(self.sysbus.stop)
+        self.use_system_bus()
         self.key = os.path.join(self.tmp, "api-key")
         with open(self.key, "w") as f:
             f.write(SECRET_KEY)
@@ -108,11 +107,8 @@ class Security(ShiftdTestCase):
         env = {}
         if self.systemd:
             env["SHIFTD_SYSTEMD_ADDRESS"] = "unix:path=" + os.path.join(self.systemd.dir, "systemd", "private")
-        self.bus_for_tests = self.bus
-        self.bus = self.sysbus
         self.daemon = self.new_daemon(system=True, env=env, conf={"Model": {"ApiKeyFile": self.key}})
         self.daemon.start()
-        self.client = Client(self.sysbus)
         self.assertEqual(self.client.get(MANAGER_PATH, "Mode", MANAGER), "system")
         self.standin.scenario("plant", [{"tool": "write_file", "arguments": {"path": "secret.txt",
                                                                             "content": VICTIM_SECRET}},
