@@ -12,9 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev
 libsystemd-dev libcurl4-openssl-dev libglib2.0-dev libglib2.0-bin libjson-glib-dev
 libnotify-dev libsqlite3-dev libseccomp-dev bubblewrap
-dbus-daemon systemd python3 python3-gi python3-dbusmock gjs util-linux procps tzdata
+dbus-daemon systemd python3 python3-gi python3-dbusmock gjs util-linux procps tzdata strace
 clang libclang-rt-14-dev llvm scdoc groff-base mandoc
-librsvg2-common gettext bash-completion zsh"
+librsvg2-common gettext bash-completion zsh
+redis-server python3-celery python3-redis"
 # With what Debian recommends: the headless Shell test runs against that.
 FULL_PACKAGES="gnome-shell"
 

@@ -17,6 +17,8 @@ static const ShiftdIniKey config_keys[] = {
   { "Limits", "MaxActiveRuns" },
   { "Limits", "MaxSteps" },
   { "Limits", "RunTimeout" },
+  { "Store", "KeepFinished" },
+  { "Store", "KeepRuns" },
   { NULL, NULL },
 };
 
@@ -42,6 +44,8 @@ shiftd_config_new(void)
   c->max_active_runs = 16;
   c->max_steps = 20;
   c->run_timeout_usec = 3600 * SHIFTD_USEC_PER_SEC;
+  c->keep_finished_usec = 90ULL * 24 * 3600 * SHIFTD_USEC_PER_SEC;
+  c->keep_runs = 0;
   return c;
 }
 
@@ -215,7 +219,10 @@ shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize l
       !shiftd_ini_get_uint(ini, "Limits", "ModelSlots", 1, 1024, &c->model_slots, error) ||
       !shiftd_ini_get_uint(ini, "Limits", "MaxActiveRuns", 1, 65536, &c->max_active_runs, error) ||
       !shiftd_ini_get_uint(ini, "Limits", "MaxSteps", 1, 100000, &c->max_steps, error) ||
-      !get_span(ini, "Limits", "RunTimeout", SEC, RUN_TIMEOUT_MAX, &c->run_timeout_usec, error))
+      !get_span(ini, "Limits", "RunTimeout", SEC, RUN_TIMEOUT_MAX, &c->run_timeout_usec, error) ||
+      /* "infinity" keeps finished runs for ever */
+      !shiftd_ini_get_time_span(ini, "Store", "KeepFinished", SEC, &c->keep_finished_usec, error) ||
+      !shiftd_ini_get_uint(ini, "Store", "KeepRuns", 0, G_MAXUINT32, &c->keep_runs, error))
     return FALSE;
   return TRUE;
 }

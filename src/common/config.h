@@ -17,6 +17,10 @@ typedef struct {
   guint max_active_runs;
   guint max_steps;
   guint64 run_timeout_usec;
+  /* [Store]: finished runs older than this, or beyond the newest keep_runs
+   * (0: no count limit), are pruned with their events */
+  guint64 keep_finished_usec;
+  guint keep_runs;
 } ShiftdConfig;
 
 ShiftdConfig *shiftd_config_new(void);

@@ -9,8 +9,8 @@ shiftd_run_row_new(void)
   r->name = g_strdup("");
   r->agent = g_strdup("default");
   r->task = g_strdup("");
-  r->trigger = g_strdup("manual");
-  r->state = g_strdup(SHIFTD_STATE_QUEUED);
+  r->trigger = SHIFTD_TRIGGER_MANUAL;
+  r->state = SHIFTD_RUN_QUEUED;
   r->summary = g_strdup("");
   r->result = g_strdup("");
   r->error = g_strdup("");
@@ -29,8 +29,6 @@ shiftd_run_row_copy(const ShiftdRunRow *s)
   r->name = g_strdup(s->name);
   r->agent = g_strdup(s->agent);
   r->task = g_strdup(s->task);
-  r->trigger = g_strdup(s->trigger);
-  r->state = g_strdup(s->state);
   r->summary = g_strdup(s->summary);
   r->result = g_strdup(s->result);
   r->error = g_strdup(s->error);
@@ -52,8 +50,6 @@ shiftd_run_row_free(ShiftdRunRow *r)
   g_free(r->name);
   g_free(r->agent);
   g_free(r->task);
-  g_free(r->trigger);
-  g_free(r->state);
   g_free(r->summary);
   g_free(r->result);
   g_free(r->error);
@@ -74,6 +70,72 @@ static const char *const all_states[] = {
   SHIFTD_STATE_QUEUED, SHIFTD_STATE_RUNNING, SHIFTD_STATE_WAITING, SHIFTD_STATE_DONE,
   SHIFTD_STATE_IDLE, SHIFTD_STATE_FAILED, SHIFTD_STATE_CANCELLED, NULL
 };
+
+static const char *const state_names[] = {
+  [SHIFTD_RUN_QUEUED] = SHIFTD_STATE_QUEUED, [SHIFTD_RUN_RUNNING] = SHIFTD_STATE_RUNNING,
+  [SHIFTD_RUN_WAITING] = SHIFTD_STATE_WAITING, [SHIFTD_RUN_DONE] = SHIFTD_STATE_DONE,
+  [SHIFTD_RUN_IDLE] = SHIFTD_STATE_IDLE, [SHIFTD_RUN_FAILED] = SHIFTD_STATE_FAILED,
+  [SHIFTD_RUN_CANCELLED] = SHIFTD_STATE_CANCELLED,
+};
+static const char *const trigger_names[] = {
+  [SHIFTD_TRIGGER_MANUAL] = "manual", [SHIFTD_TRIGGER_SCHEDULE] = "schedule", [SHIFTD_TRIGGER_REVIEW] = "review",
+  [SHIFTD_TRIGGER_WATCH] = "watch", [SHIFTD_TRIGGER_DELEGATED] = "delegated",
+};
+
+static gboolean
+lookup(const char *const *names, guint n, const char *name, int *out)
+{
+  for (guint i = 0; name && i < n; i++)
+    if (g_str_equal(names[i], name)) {
+      *out = (int)i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+const char *
+shiftd_run_state_to_string(ShiftdRunState state)
+{
+  return (guint)state < G_N_ELEMENTS(state_names) ? state_names[state] : "?";
+}
+
+gboolean
+shiftd_run_state_from_string(const char *name, ShiftdRunState *out)
+{
+  int i;
+  if (!lookup(state_names, G_N_ELEMENTS(state_names), name, &i))
+    return FALSE;
+  *out = (ShiftdRunState)i;
+  return TRUE;
+}
+
+gboolean
+shiftd_run_state_final(ShiftdRunState state)
+{
+  return state >= SHIFTD_RUN_DONE;
+}
+
+gboolean
+shiftd_run_state_live(ShiftdRunState state)
+{
+  return state <= SHIFTD_RUN_WAITING;
+}
+
+const char *
+shiftd_run_trigger_to_string(ShiftdRunTrigger trigger)
+{
+  return (guint)trigger < G_N_ELEMENTS(trigger_names) ? trigger_names[trigger] : "?";
+}
+
+gboolean
+shiftd_run_trigger_from_string(const char *name, ShiftdRunTrigger *out)
+{
+  int i;
+  if (!lookup(trigger_names, G_N_ELEMENTS(trigger_names), name, &i))
+    return FALSE;
+  *out = (ShiftdRunTrigger)i;
+  return TRUE;
+}
 
 gboolean
 shiftd_run_state_is_final(const char *state)

@@ -3,12 +3,41 @@
 
 #include <glib.h>
 
+/* The states of DESIGN.md; on the bus and in the store by name. */
+typedef enum {
+  SHIFTD_RUN_QUEUED,
+  SHIFTD_RUN_RUNNING,
+  SHIFTD_RUN_WAITING,
+  SHIFTD_RUN_DONE,
+  SHIFTD_RUN_IDLE,
+  SHIFTD_RUN_FAILED,
+  SHIFTD_RUN_CANCELLED,
+} ShiftdRunState;
+
+/* How a run began. */
+typedef enum {
+  SHIFTD_TRIGGER_MANUAL,
+  SHIFTD_TRIGGER_SCHEDULE,
+  SHIFTD_TRIGGER_REVIEW,
+  SHIFTD_TRIGGER_WATCH,
+  SHIFTD_TRIGGER_DELEGATED,
+} ShiftdRunTrigger;
+
+const char *shiftd_run_state_to_string(ShiftdRunState state);
+gboolean shiftd_run_state_from_string(const char *name, ShiftdRunState *out);
+/* done, idle, failed, cancelled */
+gboolean shiftd_run_state_final(ShiftdRunState state);
+/* queued, running, waiting */
+gboolean shiftd_run_state_live(ShiftdRunState state);
+const char *shiftd_run_trigger_to_string(ShiftdRunTrigger trigger);
+gboolean shiftd_run_trigger_from_string(const char *name, ShiftdRunTrigger *out);
+
 typedef struct {
   char *name;
   char *agent;
   char *task;
-  char *trigger; /* manual / schedule / review */
-  char *state;
+  ShiftdRunTrigger trigger;
+  ShiftdRunState state;
   char *summary;
   char *result;
   char *error;
@@ -41,6 +70,7 @@ ShiftdRunRow *shiftd_run_row_copy(const ShiftdRunRow *row);
 void shiftd_run_row_free(ShiftdRunRow *row);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdRunRow, shiftd_run_row_free)
 
+/* The same by name (for clients, which see names). */
 gboolean shiftd_run_state_is_final(const char *state);
 gboolean shiftd_run_state_is_valid(const char *state);
 /* Replaces *field with a copy of value; TRUE when it changed. */

@@ -13,9 +13,28 @@
 #include "store-file.h"
 
 #define SCHEMA_VERSION 1
-/* Checkpoint once the WAL holds this many frames: a small WAL is rewritten in
- * place from its start, and an in-place write syncs faster than an append. */
-#define CHECKPOINT_FRAMES 64
+/* The WAL is checkpointed on a schedule of its own, never once per commit (each
+ * checkpoint costs syncs of its own, and one per commit doubled the syncs per
+ * receipt), and it is kept to a fixed size:
+ * - PASSIVE beside the writer once this much of the WAL is not yet copied into
+ *   the database; */
+#define CHECKPOINT_PASSIVE_BYTES (4 << 20)
+/* - once the WAL is this big, the log is restarted: a PASSIVE copies the bulk
+ *   beside the writer, then the writer pauses between two batches while a
+ *   RESTART copies the rest, after which the next commit rewrites the WAL in
+ *   place from its start (a PASSIVE alone never lets it start over while the
+ *   writer keeps appending); */
+#define CHECKPOINT_RESTART_BYTES (8 << 20)
+/* - the hard bound: at this size the writer starts no further batch until the
+ *   log is restarted, so under any load the WAL file stays below it plus one
+ *   batch (journal_size_limit trims such an overshoot at the next restart); */
+#define WAL_LIMIT_BYTES (16 << 20)
+/* - after this long without a commit, a TRUNCATE empties the WAL file. */
+#define CHECKPOINT_IDLE_USEC (1 * G_USEC_PER_SEC)
+/* A RESTART or TRUNCATE waits this long at most for readers to let go of the
+ * WAL (the writer is paused meanwhile); failing that, it is tried again later. */
+#define CHECKPOINT_BUSY_USEC (1 * G_USEC_PER_SEC)
+#define CHECKPOINT_RETRY_USEC (G_USEC_PER_SEC / 10)
 
 typedef enum {
   OP_PUT_RUN,
@@ -23,6 +42,7 @@ typedef enum {
   OP_ADD_EVENT,
   OP_PUT_CHECKPOINT,
   OP_PUT_AGENT,
+  OP_PRUNE,
 } OpKind;
 
 typedef struct {
@@ -34,6 +54,8 @@ typedef struct {
   guint64 time;
   char *text1;
   char *text2;
+  GPtrArray *pruned; /* OP_PRUNE: the caller's, filled by the writer */
+  guint step_max;    /* OP_PRUNE: at most this many runs */
 } Op;
 
 struct ShiftdStoreTxn {
@@ -50,18 +72,26 @@ struct ShiftdStore {
   sqlite3_stmt *begin;
   sqlite3_stmt *commit;
   sqlite3_stmt *put_run;
+  sqlite3_stmt *update_run;
+  GHashTable *reads; /* SQL -> sqlite3_stmt* on reader: the main thread's, kept prepared */
   sqlite3_stmt *put_task;
   sqlite3_stmt *add_event;
   sqlite3_stmt *put_checkpoint;
   sqlite3_stmt *put_agent;
+  sqlite3_stmt *prune[5];
   GThread *thread;
   GMutex lock;
   GCond cond;
-  /* checkpoints run beside the writer, never in its way */
+  /* checkpoints run beside the writer, on their own schedule (checkpoint_thread) */
   sqlite3 *checkpointer;
   GThread *checkpoint_thread;
   GCond checkpoint_cond;
-  gboolean checkpoint_wanted;
+  int passive_frames, restart_frames, limit_frames; /* the *_BYTES above, in WAL frames */
+  int wal_frames;       /* in the WAL at the last commit (0: restarted since) */
+  int wal_copied;       /* of those, copied into the database by a checkpoint */
+  gboolean wal_dirty;   /* the WAL file may hold frames (no TRUNCATE since the last commit) */
+  gint64 last_commit;   /* monotonic */
+  gboolean writer_held; /* the writer starts no batch: the log is to be restarted */
   GQueue pending;
   GQueue done;
   gboolean writing;
@@ -93,16 +123,53 @@ static const char schema_sql[] =
   " idle_streak INTEGER NOT NULL, next_wake INTEGER NOT NULL, last_run_at INTEGER NOT NULL,"
   " last_run TEXT NOT NULL, last_review_at INTEGER NOT NULL);";
 
+/* Made at every open, so stores from before them get them too. */
+static const char upgrade_sql[] =
+  /* names of pruned runs: a name is never issued twice */
+  "CREATE TABLE IF NOT EXISTS run_names (name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+  "CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);"
+  "CREATE INDEX IF NOT EXISTS runs_by_agent ON runs (agent, created_at);"
+  "CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, created_at);"
+  "CREATE INDEX IF NOT EXISTS runs_by_finished ON runs (finished_at) WHERE finished_at > 0;";
+
+/* One pruned run goes with everything it had. */
+static const char *const prune_sql[] = {
+  "DELETE FROM events WHERE run = ?",
+  "DELETE FROM checkpoints WHERE run = ?",
+  "DELETE FROM run_tasks WHERE name = ?",
+  "DELETE FROM runs WHERE name = ?",
+  "INSERT OR IGNORE INTO run_names (name) VALUES (?)",
+};
+
+/* A record changes with every event, mostly in columns no index covers. So
+ * first an update of those only, which writes just the row's page, for the
+ * record whose state and finished_at are as they were; else (a new run, a
+ * new state) the upsert, whose SET leaves out what never changes after the
+ * receipt. (INSERT OR REPLACE would rewrite every index entry each time.) */
+#define RUN_MUTABLE_SET \
+  "summary = :summary, result = :result, error = :error, question = :question, choices = :choices," \
+  " decision_default = :decision_default, decision_deadline = :decision_deadline, step = :step," \
+  " attempt = :attempt, event_count = :event_count, started_at = :started_at, updated_at = :updated_at," \
+  " unit = :unit, active_usec = :active_usec, answer = :answer"
+static const char update_run_sql[] =
+  "UPDATE runs SET " RUN_MUTABLE_SET " WHERE name = :name AND state = :state AND finished_at = :finished_at";
 static const char put_run_sql[] =
-  "INSERT OR REPLACE INTO runs (name, agent, trigger, state, summary, result, error,"
+  "INSERT INTO runs (name, agent, trigger, state, summary, result, error,"
   " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-static const char select_runs_sql[] =
-  "SELECT runs.name, agent, coalesce(task, ''), trigger, state, summary, result, error,"
-  " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
-  " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer FROM runs LEFT JOIN run_tasks USING (name) ORDER BY created_at, runs.name";
+  " label, active_usec, answer) VALUES (:name, :agent, :trigger, :state, :summary, :result, :error,"
+  " :question, :choices, :decision_default, :decision_deadline, :step, :attempt, :event_count,"
+  " :created_at, :started_at, :updated_at, :finished_at, :unit, :owner, :model, :max_steps, :timeout,"
+  " :label, :active_usec, :answer)"
+  " ON CONFLICT (name) DO UPDATE SET state = :state, finished_at = :finished_at, " RUN_MUTABLE_SET;
+#define RUN_COLUMNS(task) \
+  "SELECT runs.name, agent, " task ", trigger, state, summary, result, error," \
+  " question, choices, decision_default, decision_deadline, step, attempt, event_count," \
+  " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout," \
+  " label, active_usec, answer FROM runs"
+static const char select_runs_sql[] = RUN_COLUMNS("coalesce(task, '')") " LEFT JOIN run_tasks USING (name)";
+/* lists leave the task out: it can be large, and they do not show it */
+static const char select_run_records_sql[] = RUN_COLUMNS("''");
 
 GQuark shiftd_store_error_quark(void);
 G_DEFINE_QUARK(shiftd-store-error-quark, shiftd_store_error)
@@ -123,6 +190,8 @@ op_free(gpointer p)
   g_free(op->name);
   g_free(op->text1);
   g_free(op->text2);
+  if (op->pruned)
+    g_ptr_array_unref(op->pruned);
   g_free(op);
 }
 
@@ -205,6 +274,18 @@ shiftd_store_txn_put_agent(ShiftdStoreTxn *txn, const ShiftdAgentState *state)
   g_ptr_array_add(txn->ops, op);
 }
 
+void
+shiftd_store_txn_prune(ShiftdStoreTxn *txn, guint64 finished_before, guint keep_runs, guint max, GPtrArray *pruned)
+{
+  Op *op = g_new0(Op, 1);
+  op->kind = OP_PRUNE;
+  op->time = finished_before;
+  op->seq = keep_runs;
+  op->step_max = max;
+  op->pruned = g_ptr_array_ref(pruned);
+  g_ptr_array_add(txn->ops, op);
+}
+
 /* --- writer thread --- */
 
 static int
@@ -215,10 +296,54 @@ bind_text(sqlite3_stmt *st, int i, const char *text)
   return sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
 }
 
+/* Binds what of r st names (by :column). */
+static void
+bind_run(sqlite3_stmt *st, const ShiftdRunRow *r, const char *choices_json)
+{
+#define TEXT(col, value) bind_text(st, sqlite3_bind_parameter_index(st, ":" col), value)
+#define INT(col, value) sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":" col), (sqlite3_int64)(value))
+  TEXT("name", r->name);
+  TEXT("agent", r->agent);
+  TEXT("trigger", shiftd_run_trigger_to_string(r->trigger));
+  TEXT("state", shiftd_run_state_to_string(r->state));
+  TEXT("summary", r->summary);
+  TEXT("result", r->result);
+  TEXT("error", r->error);
+  TEXT("question", r->question);
+  TEXT("choices", choices_json);
+  TEXT("decision_default", r->decision_default);
+  INT("decision_deadline", r->decision_deadline);
+  INT("step", r->step);
+  INT("attempt", r->attempt);
+  INT("event_count", r->event_count);
+  INT("created_at", r->created_at);
+  INT("started_at", r->started_at);
+  INT("updated_at", r->updated_at);
+  INT("finished_at", r->finished_at);
+  TEXT("unit", r->unit);
+  INT("owner", r->owner);
+  TEXT("model", r->model);
+  INT("max_steps", r->max_steps);
+  INT("timeout", r->timeout_usec);
+  TEXT("label", r->label);
+  INT("active_usec", r->active_usec);
+  TEXT("answer", r->answer);
+#undef TEXT
+#undef INT
+}
+
+static int
+step_once(sqlite3_stmt *st)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc;
+}
+
 static int
 exec_put_run(ShiftdStore *store, const ShiftdRunRow *r)
 {
-  sqlite3_stmt *st = store->put_run;
   g_autofree char *choices_json = NULL;
   if (r->choices && r->choices[0]) {
     g_autoptr(JsonArray) choices = json_array_new();
@@ -227,36 +352,65 @@ exec_put_run(ShiftdStore *store, const ShiftdRunRow *r)
     g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), choices);
     choices_json = shiftd_json_to_string(node);
   }
-  int i = 1;
-  bind_text(st, i++, r->name);
-  bind_text(st, i++, r->agent);
-  bind_text(st, i++, r->trigger);
-  bind_text(st, i++, r->state);
-  bind_text(st, i++, r->summary);
-  bind_text(st, i++, r->result);
-  bind_text(st, i++, r->error);
-  bind_text(st, i++, r->question);
-  bind_text(st, i++, choices_json ? choices_json : "[]");
-  bind_text(st, i++, r->decision_default);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->decision_deadline);
-  sqlite3_bind_int64(st, i++, r->step);
-  sqlite3_bind_int64(st, i++, r->attempt);
-  sqlite3_bind_int64(st, i++, r->event_count);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->created_at);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->started_at);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->updated_at);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->finished_at);
-  bind_text(st, i++, r->unit);
-  sqlite3_bind_int64(st, i++, r->owner);
-  bind_text(st, i++, r->model);
-  sqlite3_bind_int64(st, i++, r->max_steps);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->timeout_usec);
-  bind_text(st, i++, r->label);
-  sqlite3_bind_int64(st, i++, (sqlite3_int64)r->active_usec);
-  bind_text(st, i++, r->answer);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  bind_run(store->update_run, r, choices_json ? choices_json : "[]");
+  int rc = step_once(store->update_run);
+  if (rc != SQLITE_DONE || sqlite3_changes(store->writer) == 1)
+    return rc;
+  bind_run(store->put_run, r, choices_json ? choices_json : "[]");
+  return step_once(store->put_run);
+}
+
+static char *column_text(sqlite3_stmt *st, int i);
+
+/* Names of finished runs to prune, oldest first, at most max, beyond skip
+ * newer ones (skip 0: every one finished before `before`). */
+static int
+select_prunable(ShiftdStore *store, guint64 before, guint skip, guint max, GPtrArray *out)
+{
+  sqlite3_stmt *st = NULL;
+  const char *sql = skip == 0 ? "SELECT name FROM runs WHERE finished_at > 0 AND finished_at < ?1"
+                                " ORDER BY finished_at LIMIT ?2"
+                              : "SELECT name FROM runs WHERE finished_at > 0"
+                                " ORDER BY finished_at DESC, name DESC LIMIT ?2 OFFSET ?3";
+  int rc = sqlite3_prepare_v2(store->writer, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  if (skip == 0)
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)MIN(before, (guint64)G_MAXINT64));
+  sqlite3_bind_int64(st, 2, max);
+  if (skip != 0)
+    sqlite3_bind_int64(st, 3, skip);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    g_ptr_array_add(out, column_text(st, 0));
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int
+exec_prune(ShiftdStore *store, Op *op)
+{
+  /* a batch that failed is written again, one txn at a time */
+  g_ptr_array_set_size(op->pruned, 0);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  int rc = select_prunable(store, op->time, 0, op->step_max, names);
+  for (guint pass = 0; rc == SQLITE_DONE && pass < 2; pass++) {
+    for (guint i = 0; rc == SQLITE_DONE && i < names->len; i++) {
+      const char *name = g_ptr_array_index(names, i);
+      for (guint k = 0; rc == SQLITE_DONE && k < G_N_ELEMENTS(prune_sql); k++) {
+        sqlite3_stmt *st = store->prune[k];
+        bind_text(st, 1, name);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+      }
+      if (rc == SQLITE_DONE)
+        g_ptr_array_add(op->pruned, g_strdup(name));
+    }
+    g_ptr_array_set_size(names, 0);
+    /* then those beyond KeepRuns=, with the room left */
+    if (pass == 0 && rc == SQLITE_DONE && op->seq > 0 && op->pruned->len < op->step_max)
+      rc = select_prunable(store, 0, op->seq, op->step_max - op->pruned->len, names);
+  }
   return rc;
 }
 
@@ -267,6 +421,8 @@ exec_op(ShiftdStore *store, Op *op)
   switch (op->kind) {
   case OP_PUT_RUN:
     return exec_put_run(store, op->run);
+  case OP_PRUNE:
+    return exec_prune(store, op);
   case OP_PUT_TASK:
     st = store->put_task;
     bind_text(st, 1, op->name);
@@ -375,7 +531,9 @@ writer_thread(gpointer data)
   ShiftdStore *store = data;
   for (;;) {
     g_mutex_lock(&store->lock);
-    while (g_queue_is_empty(&store->pending) && !store->stopping)
+    /* held: the checkpointer is restarting the log (briefly); what is queued
+     * meanwhile goes in the next batch */
+    while ((g_queue_is_empty(&store->pending) || store->writer_held) && !store->stopping)
       g_cond_wait(&store->cond, &store->lock);
     if (g_queue_is_empty(&store->pending) && store->stopping) {
       g_mutex_unlock(&store->lock);
@@ -396,6 +554,8 @@ writer_thread(gpointer data)
       g_queue_push_tail(&store->done, g_ptr_array_index(batch, i));
     store->writing = FALSE;
     g_cond_broadcast(&store->cond);
+    if (store->writer_held)
+      g_cond_signal(&store->checkpoint_cond);
     g_mutex_unlock(&store->lock);
 
     guint64 one = 1;
@@ -409,31 +569,117 @@ static int
 on_wal_commit(void *data, sqlite3 *db, const char *name, int frames)
 {
   ShiftdStore *store = data;
-  if (frames >= CHECKPOINT_FRAMES) {
-    g_mutex_lock(&store->lock);
-    store->checkpoint_wanted = TRUE;
+  g_mutex_lock(&store->lock);
+  if (frames < store->wal_copied) /* the log started over */
+    store->wal_copied = 0;
+  /* the checkpointer has something to do at a mark, and after the first
+   * commit into an empty WAL it starts watching for idleness */
+  gboolean wake = !store->wal_dirty || frames >= store->restart_frames ||
+                  frames - store->wal_copied >= store->passive_frames;
+  store->wal_frames = frames;
+  store->wal_dirty = TRUE;
+  store->last_commit = g_get_monotonic_time();
+  if (frames >= store->limit_frames)
+    store->writer_held = wake = TRUE;
+  if (wake)
     g_cond_signal(&store->checkpoint_cond);
-    g_mutex_unlock(&store->lock);
-  }
+  g_mutex_unlock(&store->lock);
   return SQLITE_OK;
+}
+
+/* The checkpointer's busy handler, for a RESTART or TRUNCATE waiting on
+ * readers while the writer is held: polls finely, gives up after
+ * CHECKPOINT_BUSY_USEC. */
+static int
+checkpoint_busy(void *data, int count)
+{
+  if (count >= 100 + CHECKPOINT_BUSY_USEC / 1000)
+    return 0;
+  g_usleep(count < 100 ? 100 : 1000);
+  return 1;
+}
+
+/* Called and returns with store->lock held. FALSE when the checkpoint failed or
+ * (PASSIVE) copied nothing new: a reader holds on to an old snapshot. */
+static gboolean
+run_checkpoint(ShiftdStore *store, int mode)
+{
+  gboolean held = store->writer_held;
+  g_mutex_unlock(&store->lock);
+  /* the bulk beside the writer, so that it is held only for the rest */
+  if (mode == SQLITE_CHECKPOINT_RESTART && !held)
+    sqlite3_wal_checkpoint_v2(store->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  g_mutex_lock(&store->lock);
+  if (mode != SQLITE_CHECKPOINT_PASSIVE) {
+    /* between two batches: no commit waits in SQLite's busy handler meanwhile */
+    store->writer_held = TRUE;
+    while (store->writing && !store->stopping)
+      g_cond_wait(&store->checkpoint_cond, &store->lock);
+  }
+  g_mutex_unlock(&store->lock);
+
+  int log = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(store->checkpointer, NULL, mode, &log, &copied);
+
+  g_mutex_lock(&store->lock);
+  if (mode != SQLITE_CHECKPOINT_PASSIVE) {
+    store->writer_held = FALSE;
+    g_cond_broadcast(&store->cond);
+  }
+  if (rc != SQLITE_OK)
+    return FALSE;
+  if (mode == SQLITE_CHECKPOINT_PASSIVE) {
+    gboolean headway = copied > store->wal_copied;
+    store->wal_copied = copied;
+    return headway;
+  }
+  /* every frame copied and no reader left in the WAL: the next commit starts it over */
+  store->wal_frames = 0;
+  store->wal_copied = 0;
+  if (mode == SQLITE_CHECKPOINT_TRUNCATE)
+    store->wal_dirty = FALSE;
+  return TRUE;
+}
+
+/* What the checkpointer is to do now, or -1: nothing yet. */
+static int
+checkpoint_due(ShiftdStore *store, gint64 now)
+{
+  if (store->writer_held || store->wal_frames >= store->restart_frames)
+    return SQLITE_CHECKPOINT_RESTART;
+  if (store->wal_frames - store->wal_copied >= store->passive_frames)
+    return SQLITE_CHECKPOINT_PASSIVE;
+  if (store->wal_dirty && g_queue_is_empty(&store->pending) && !store->writing &&
+      now >= store->last_commit + CHECKPOINT_IDLE_USEC)
+    return SQLITE_CHECKPOINT_TRUNCATE;
+  return -1;
 }
 
 static gpointer
 checkpoint_thread(gpointer data)
 {
   ShiftdStore *store = data;
-  for (;;) {
-    g_mutex_lock(&store->lock);
-    while (!store->checkpoint_wanted && !store->stopping)
+  gint64 retry_at = 0; /* after a checkpoint that failed or made no headway */
+  g_mutex_lock(&store->lock);
+  while (!store->stopping) {
+    gint64 now = g_get_monotonic_time();
+    int mode = now >= retry_at ? checkpoint_due(store, now) : -1;
+    if (mode >= 0) {
+      if (!run_checkpoint(store, mode))
+        retry_at = g_get_monotonic_time() +
+                   (mode == SQLITE_CHECKPOINT_TRUNCATE ? CHECKPOINT_IDLE_USEC : CHECKPOINT_RETRY_USEC);
+    } else if (now < retry_at) {
+      g_cond_wait_until(&store->checkpoint_cond, &store->lock, retry_at);
+    } else if (store->wal_dirty) {
+      /* until the store has been idle long enough (a batch still being
+       * written is not idleness: then look again a little later) */
+      g_cond_wait_until(&store->checkpoint_cond, &store->lock,
+                        MAX(store->last_commit + CHECKPOINT_IDLE_USEC, now + CHECKPOINT_RETRY_USEC));
+    } else {
       g_cond_wait(&store->checkpoint_cond, &store->lock);
-    gboolean stop = store->stopping;
-    store->checkpoint_wanted = FALSE;
-    g_mutex_unlock(&store->lock);
-    if (stop)
-      break;
-    /* PASSIVE: copies what it can without blocking the writer or readers. */
-    sqlite3_wal_checkpoint_v2(store->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
   }
+  g_mutex_unlock(&store->lock);
   return NULL;
 }
 
@@ -528,6 +774,17 @@ open_connection(const char *path, GError **error)
   return db;
 }
 
+static int
+page_size(sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  int size = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    size = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return size > 0 ? size : 4096;
+}
+
 static gboolean
 prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, GError **error)
 {
@@ -566,6 +823,7 @@ shiftd_store_open(const char *state_dir, GError **error)
   if (!prepare(store->writer, "BEGIN IMMEDIATE", &store->begin, error) ||
       !prepare(store->writer, "COMMIT", &store->commit, error) ||
       !prepare(store->writer, put_run_sql, &store->put_run, error) ||
+      !prepare(store->writer, update_run_sql, &store->update_run, error) ||
       !prepare(store->writer, "INSERT OR REPLACE INTO run_tasks (name, task) VALUES (?,?)", &store->put_task,
                error) ||
       !prepare(store->writer, "INSERT INTO events (run, seq, time, kind, json) VALUES (?,?,?,?,?)",
@@ -577,7 +835,15 @@ shiftd_store_open(const char *state_dir, GError **error)
                " last_run_at, last_run, last_review_at) VALUES (?,?,?,?,?,?,?,?)",
                &store->put_agent, error))
     goto fail;
+  if (sqlite3_exec(store->writer, upgrade_sql, NULL, NULL, NULL) != SQLITE_OK) {
+    set_sqlite_error(error, store->writer, "cannot bring the store up to date");
+    goto fail;
+  }
+  for (guint k = 0; k < G_N_ELEMENTS(prune_sql); k++)
+    if (!prepare(store->writer, prune_sql[k], &store->prune[k], error))
+      goto fail;
 
+  store->reads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)sqlite3_finalize);
   store->reader = open_connection(store->path, error);
   if (store->reader == NULL)
     goto fail;
@@ -586,6 +852,19 @@ shiftd_store_open(const char *state_dir, GError **error)
     goto fail;
   sqlite3_wal_autocheckpoint(store->writer, 0);
   sqlite3_wal_hook(store->writer, on_wal_commit, store);
+  sqlite3_busy_handler(store->checkpointer, checkpoint_busy, NULL);
+  int frame = page_size(store->writer) + 24; /* a WAL frame: a page and its header */
+  store->passive_frames = CHECKPOINT_PASSIVE_BYTES / frame;
+  store->restart_frames = CHECKPOINT_RESTART_BYTES / frame;
+  store->limit_frames = WAL_LIMIT_BYTES / frame;
+  char *size_limit = g_strdup_printf("PRAGMA journal_size_limit=%d", WAL_LIMIT_BYTES);
+  gboolean limited = writer_exec(store, size_limit, error);
+  g_free(size_limit);
+  if (!limited)
+    goto fail;
+  /* a WAL left by an earlier run is emptied once the store is idle */
+  store->wal_dirty = TRUE;
+  store->last_commit = g_get_monotonic_time();
 
   store->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (store->event_fd < 0) {
@@ -594,7 +873,8 @@ shiftd_store_open(const char *state_dir, GError **error)
     goto fail;
   }
   store->thread = g_thread_new("shiftd-store", writer_thread, store);
-  store->checkpoint_thread = g_thread_new("shiftd-checkpoint", checkpoint_thread, store);
+  /* at most 15 characters, or the kernel keeps the process's name for it */
+  store->checkpoint_thread = g_thread_new("shiftd-ckpt", checkpoint_thread, store);
   return store;
 
 fail:
@@ -627,13 +907,19 @@ shiftd_store_close(ShiftdStore *store)
   sqlite3_finalize(store->begin);
   sqlite3_finalize(store->commit);
   sqlite3_finalize(store->put_run);
+  sqlite3_finalize(store->update_run);
   sqlite3_finalize(store->put_task);
   sqlite3_finalize(store->add_event);
   sqlite3_finalize(store->put_checkpoint);
+  for (guint k = 0; k < G_N_ELEMENTS(store->prune); k++)
+    sqlite3_finalize(store->prune[k]);
   sqlite3_finalize(store->put_agent);
   sqlite3_close(store->writer);
+  g_clear_pointer(&store->reads, g_hash_table_unref); /* finalized before their connection closes */
   sqlite3_close(store->reader);
   sqlite3_close(store->checkpointer);
+  if (store->path)
+    shiftd_store_file_stopped_cleanly(store->path);
   if (store->event_fd >= 0)
     close(store->event_fd);
   g_mutex_clear(&store->lock);
@@ -644,6 +930,29 @@ shiftd_store_close(ShiftdStore *store)
 }
 
 /* --- reads --- */
+
+/* The reader's statement for sql, prepared once; give it back with
+ * reader_done(). Reads are the main thread's only. */
+static sqlite3_stmt *
+reader_stmt(ShiftdStore *store, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = g_hash_table_lookup(store->reads, sql);
+  if (st)
+    return st;
+  if (sqlite3_prepare_v3(store->reader, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    set_sqlite_error(error, store->reader, "cannot read the store");
+    return NULL;
+  }
+  g_hash_table_insert(store->reads, g_strdup(sql), st);
+  return st;
+}
+
+static void
+reader_done(sqlite3_stmt *st)
+{
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
 
 static char *
 column_text(sqlite3_stmt *st, int i)
@@ -668,55 +977,182 @@ parse_choices(const char *json)
   return g_strv_builder_end(b);
 }
 
+/* The columns of select_runs_sql, into a record. */
+static ShiftdRunRow *
+read_run_row(sqlite3_stmt *st)
+{
+  ShiftdRunRow *r = g_new0(ShiftdRunRow, 1);
+  int i = 0;
+  r->name = column_text(st, i++);
+  r->agent = column_text(st, i++);
+  r->task = column_text(st, i++);
+  /* names this shiftd does not know (a newer one wrote them) read as the
+   * safest: a failed run started by hand */
+  if (!shiftd_run_trigger_from_string((const char *)sqlite3_column_text(st, i++), &r->trigger))
+    r->trigger = SHIFTD_TRIGGER_MANUAL;
+  if (!shiftd_run_state_from_string((const char *)sqlite3_column_text(st, i++), &r->state))
+    r->state = SHIFTD_RUN_FAILED;
+  r->summary = column_text(st, i++);
+  r->result = column_text(st, i++);
+  r->error = column_text(st, i++);
+  r->question = column_text(st, i++);
+  g_autofree char *choices = column_text(st, i++);
+  r->choices = parse_choices(choices);
+  r->decision_default = column_text(st, i++);
+  r->decision_deadline = (guint64)sqlite3_column_int64(st, i++);
+  r->step = (guint32)sqlite3_column_int64(st, i++);
+  r->attempt = (guint32)sqlite3_column_int64(st, i++);
+  r->event_count = (guint32)sqlite3_column_int64(st, i++);
+  r->created_at = (guint64)sqlite3_column_int64(st, i++);
+  r->started_at = (guint64)sqlite3_column_int64(st, i++);
+  r->updated_at = (guint64)sqlite3_column_int64(st, i++);
+  r->finished_at = (guint64)sqlite3_column_int64(st, i++);
+  r->unit = column_text(st, i++);
+  r->owner = (guint32)sqlite3_column_int64(st, i++);
+  r->model = column_text(st, i++);
+  r->max_steps = (guint32)sqlite3_column_int64(st, i++);
+  r->timeout_usec = (guint64)sqlite3_column_int64(st, i++);
+  r->label = column_text(st, i++);
+  r->active_usec = (guint64)sqlite3_column_int64(st, i++);
+  r->answer = column_text(st, i++);
+  return r;
+}
+
+static void
+reverse_rows(GPtrArray *rows)
+{
+  for (guint i = 0, j = rows->len; i + 1 < j; i++, j--) {
+    gpointer tmp = rows->pdata[i];
+    rows->pdata[i] = rows->pdata[j - 1];
+    rows->pdata[j - 1] = tmp;
+  }
+}
+
+/* Every row st yields (its parameters bound), in order; gives st back. */
+static GPtrArray *
+read_run_rows(ShiftdStore *store, sqlite3_stmt *st, GError **error)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)shiftd_run_row_free);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    g_ptr_array_add(rows, read_run_row(st));
+  if (rc != SQLITE_DONE) {
+    set_sqlite_error(error, store->reader, "cannot read runs");
+    g_clear_pointer(&rows, g_ptr_array_unref);
+  }
+  reader_done(st);
+  return rows;
+}
+
+static sqlite3_stmt *
+prepare_runs_query(ShiftdStore *store, gboolean with_task, const char *where_and_order, GError **error)
+{
+  g_autofree char *sql =
+    g_strdup_printf("%s %s", with_task ? select_runs_sql : select_run_records_sql, where_and_order);
+  return reader_stmt(store, sql, error);
+}
+
 GPtrArray *
 shiftd_store_load_runs(ShiftdStore *store, GError **error)
 {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(store->reader, select_runs_sql, -1, &st, NULL) != SQLITE_OK) {
-    set_sqlite_error(error, store->reader, "cannot read runs");
+  sqlite3_stmt *st = prepare_runs_query(store, TRUE, "ORDER BY created_at, runs.name", error);
+  return st ? read_run_rows(store, st, error) : NULL;
+}
+
+GPtrArray *
+shiftd_store_load_live_runs(ShiftdStore *store, GError **error)
+{
+  sqlite3_stmt *st = prepare_runs_query(
+    store, TRUE, "WHERE state IN ('queued', 'running', 'waiting') ORDER BY created_at, runs.name", error);
+  return st ? read_run_rows(store, st, error) : NULL;
+}
+
+GPtrArray *
+shiftd_store_load_finished_runs(ShiftdStore *store, guint max, GError **error)
+{
+  sqlite3_stmt *st = prepare_runs_query(
+    store, TRUE, "WHERE finished_at > 0 ORDER BY finished_at DESC, runs.name DESC LIMIT ?", error);
+  if (st == NULL)
     return NULL;
-  }
-  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)shiftd_run_row_free);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    ShiftdRunRow *r = g_new0(ShiftdRunRow, 1);
-    int i = 0;
-    r->name = column_text(st, i++);
-    r->agent = column_text(st, i++);
-    r->task = column_text(st, i++);
-    r->trigger = column_text(st, i++);
-    r->state = column_text(st, i++);
-    r->summary = column_text(st, i++);
-    r->result = column_text(st, i++);
-    r->error = column_text(st, i++);
-    r->question = column_text(st, i++);
-    g_autofree char *choices = column_text(st, i++);
-    r->choices = parse_choices(choices);
-    r->decision_default = column_text(st, i++);
-    r->decision_deadline = (guint64)sqlite3_column_int64(st, i++);
-    r->step = (guint32)sqlite3_column_int64(st, i++);
-    r->attempt = (guint32)sqlite3_column_int64(st, i++);
-    r->event_count = (guint32)sqlite3_column_int64(st, i++);
-    r->created_at = (guint64)sqlite3_column_int64(st, i++);
-    r->started_at = (guint64)sqlite3_column_int64(st, i++);
-    r->updated_at = (guint64)sqlite3_column_int64(st, i++);
-    r->finished_at = (guint64)sqlite3_column_int64(st, i++);
-    r->unit = column_text(st, i++);
-    r->owner = (guint32)sqlite3_column_int64(st, i++);
-    r->model = column_text(st, i++);
-    r->max_steps = (guint32)sqlite3_column_int64(st, i++);
-    r->timeout_usec = (guint64)sqlite3_column_int64(st, i++);
-    r->label = column_text(st, i++);
-    r->active_usec = (guint64)sqlite3_column_int64(st, i++);
-    r->answer = column_text(st, i++);
-    g_ptr_array_add(rows, r);
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
-    set_sqlite_error(error, store->reader, "cannot read runs");
-    g_ptr_array_unref(rows);
+  sqlite3_bind_int64(st, 1, max);
+  GPtrArray *rows = read_run_rows(store, st, error);
+  if (rows)
+    reverse_rows(rows);
+  return rows;
+}
+
+ShiftdRunRow *
+shiftd_store_load_run(ShiftdStore *store, const char *name, GError **error)
+{
+  sqlite3_stmt *st = prepare_runs_query(store, TRUE, "WHERE runs.name = ?", error);
+  if (st == NULL)
     return NULL;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+  g_autoptr(GPtrArray) rows = read_run_rows(store, st, error);
+  if (rows == NULL || rows->len == 0)
+    return NULL;
+  return g_ptr_array_steal_index(rows, 0);
+}
+
+gboolean
+shiftd_store_run_name_known(ShiftdStore *store, const char *name)
+{
+  sqlite3_stmt *st =
+    reader_stmt(store, "SELECT 1 FROM runs WHERE name = ?1 UNION ALL SELECT 1 FROM run_names WHERE name = ?1", NULL);
+  if (st == NULL)
+    return TRUE; /* cannot tell: never risk a name */
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  reader_done(st);
+  return rc != SQLITE_DONE;
+}
+
+GPtrArray *
+shiftd_store_list_runs(ShiftdStore *store, const ShiftdRunQuery *q, GError **error)
+{
+  g_autoptr(GString) where = g_string_new("WHERE 1");
+  if (q->state)
+    g_string_append(where, " AND state = :state");
+  if (q->agent)
+    g_string_append(where, " AND agent = :agent");
+  if (q->since)
+    g_string_append(where, " AND created_at >= :since");
+  if (q->finished_only)
+    g_string_append(where, " AND finished_at > 0");
+  if (q->not_trigger)
+    g_string_append(where, " AND trigger != :not_trigger");
+  if (q->reader != SHIFTD_RUN_QUERY_ANYONE)
+    g_string_append_printf(where, " AND %s(owner = :reader OR agent IN (SELECT value FROM json_each(:agents)))",
+                           q->unreadable ? "NOT " : "");
+  /* the newest first, so a limit keeps them; the caller gets them oldest first */
+  g_string_append(where, " ORDER BY created_at DESC, runs.name DESC");
+  if (q->limit)
+    g_string_append(where, " LIMIT :limit");
+  sqlite3_stmt *st = prepare_runs_query(store, FALSE, where->str, error);
+  if (st == NULL)
+    return NULL;
+#define BIND_TEXT(param, value) \
+  sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, param), value, -1, SQLITE_TRANSIENT)
+#define BIND_INT(param, value) sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, param), (sqlite3_int64)(value))
+  BIND_TEXT(":state", q->state);
+  BIND_TEXT(":agent", q->agent);
+  BIND_INT(":since", q->since);
+  BIND_TEXT(":not_trigger", q->not_trigger);
+  BIND_INT(":limit", q->limit);
+  if (q->reader != SHIFTD_RUN_QUERY_ANYONE) {
+    g_autoptr(JsonArray) agents = json_array_new();
+    for (const char *const *a = q->reader_agents; a && *a; a++)
+      json_array_add_string_element(agents, *a);
+    g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), agents);
+    g_autofree char *json = shiftd_json_to_string(node);
+    BIND_INT(":reader", q->reader);
+    BIND_TEXT(":agents", json);
   }
+#undef BIND_TEXT
+#undef BIND_INT
+  GPtrArray *rows = read_run_rows(store, st, error);
+  if (rows)
+    reverse_rows(rows);
   return rows;
 }
 
@@ -757,14 +1193,12 @@ shiftd_store_load_agents(ShiftdStore *store, GError **error)
 GPtrArray *
 shiftd_store_get_events(ShiftdStore *store, const char *run, guint32 from, guint32 upto, guint32 max, GError **error)
 {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(store->reader,
-                         "SELECT seq, time, kind, json FROM events WHERE run = ? AND seq >= ? AND seq <= ?"
-                         " ORDER BY seq LIMIT ?",
-                         -1, &st, NULL) != SQLITE_OK) {
-    set_sqlite_error(error, store->reader, "cannot read events");
+  sqlite3_stmt *st = reader_stmt(store,
+                                 "SELECT seq, time, kind, json FROM events WHERE run = ? AND seq >= ? AND seq <= ?"
+                                 " ORDER BY seq LIMIT ?",
+                                 error);
+  if (st == NULL)
     return NULL;
-  }
   sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, from);
   sqlite3_bind_int64(st, 3, upto);
@@ -779,24 +1213,20 @@ shiftd_store_get_events(ShiftdStore *store, const char *run, guint32 from, guint
     e->json = column_text(st, 3);
     g_ptr_array_add(rows, e);
   }
-  sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
     set_sqlite_error(error, store->reader, "cannot read events");
-    g_ptr_array_unref(rows);
-    return NULL;
+    g_clear_pointer(&rows, g_ptr_array_unref);
   }
+  reader_done(st);
   return rows;
 }
 
 char *
 shiftd_store_get_checkpoint(ShiftdStore *store, const char *run, guint32 *out_step, GError **error)
 {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(store->reader, "SELECT step, messages FROM checkpoints WHERE run = ?", -1, &st, NULL) !=
-      SQLITE_OK) {
-    set_sqlite_error(error, store->reader, "cannot read checkpoint");
+  sqlite3_stmt *st = reader_stmt(store, "SELECT step, messages FROM checkpoints WHERE run = ?", error);
+  if (st == NULL)
     return NULL;
-  }
   sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
   char *messages = NULL;
   int rc = sqlite3_step(st);
@@ -807,6 +1237,6 @@ shiftd_store_get_checkpoint(ShiftdStore *store, const char *run, guint32 *out_st
   } else if (rc != SQLITE_DONE) {
     set_sqlite_error(error, store->reader, "cannot read checkpoint");
   }
-  sqlite3_finalize(st);
+  reader_done(st);
   return messages;
 }

@@ -51,11 +51,43 @@ void shiftd_store_txn_add_event(ShiftdStoreTxn *txn, const char *run, guint32 se
                                 const char *kind, const char *json);
 void shiftd_store_txn_put_checkpoint(ShiftdStoreTxn *txn, const char *run, guint32 step, const char *messages_json);
 void shiftd_store_txn_put_agent(ShiftdStoreTxn *txn, const ShiftdAgentState *state);
+/* Deletes finished runs with their events, tasks and checkpoints: those
+ * finished before finished_before, then those beyond the newest keep_runs
+ * (0: no such limit); at most max of them. Their names stay known (never
+ * issued again). pruned (a GPtrArray of char*, freeing them) gets the names
+ * when the txn is done. */
+void shiftd_store_txn_prune(ShiftdStoreTxn *txn, guint64 finished_before, guint keep_runs, guint max,
+                            GPtrArray *pruned);
 /* Takes ownership of txn; done runs on the dispatching thread. */
 void shiftd_store_commit(ShiftdStore *store, ShiftdStoreTxn *txn, ShiftdStoreDone done, gpointer user_data);
 
 /* Reads */
-GPtrArray *shiftd_store_load_runs(ShiftdStore *store, GError **error);    /* ShiftdRunRow* */
+GPtrArray *shiftd_store_load_runs(ShiftdStore *store, GError **error);    /* ShiftdRunRow*, every run */
+/* The runs in queued, running or waiting, by creation. */
+GPtrArray *shiftd_store_load_live_runs(ShiftdStore *store, GError **error);
+/* The max most recently finished runs, oldest first. */
+GPtrArray *shiftd_store_load_finished_runs(ShiftdStore *store, guint max, GError **error);
+/* NULL (no error) when there is no such run. */
+ShiftdRunRow *shiftd_store_load_run(ShiftdStore *store, const char *name, GError **error);
+/* Issued before, pruned or not (TRUE when it cannot tell). */
+gboolean shiftd_store_run_name_known(ShiftdStore *store, const char *name);
+
+#define SHIFTD_RUN_QUERY_ANYONE G_MAXUINT64
+typedef struct {
+  const char *state;         /* NULL: any */
+  const char *agent;         /* NULL: any */
+  guint64 since;             /* created at or after */
+  guint32 limit;             /* the newest this many; 0: all */
+  gboolean finished_only;
+  const char *not_trigger;   /* NULL: any */
+  /* SHIFTD_RUN_QUERY_ANYONE, or only the runs this uid may read: its own and
+   * those of reader_agents */
+  guint64 reader;
+  const char *const *reader_agents;
+  gboolean unreadable;       /* instead, only those the reader may not read */
+} ShiftdRunQuery;
+/* Runs matching q, oldest first, without their tasks. */
+GPtrArray *shiftd_store_list_runs(ShiftdStore *store, const ShiftdRunQuery *q, GError **error);
 GPtrArray *shiftd_store_load_agents(ShiftdStore *store, GError **error);  /* ShiftdAgentState* */
 /* Events from..upto (inclusive), at most max of them. */
 GPtrArray *shiftd_store_get_events(ShiftdStore *store, const char *run, guint32 from, guint32 upto,

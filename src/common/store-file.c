@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -299,7 +300,7 @@ table_is_empty(sqlite3 *h, const char *table)
  * schema. Runs on a connection of its own that never checkpoints, so a
  * refused store keeps its files as they were. */
 static gboolean
-check_database(const char *db, const ShiftdStoreSchema *schema, CheckResult *result, GError **error)
+check_database(const char *db, const ShiftdStoreSchema *schema, gboolean full, CheckResult *result, GError **error)
 {
   sqlite3 *h = NULL;
   int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -318,9 +319,12 @@ check_database(const char *db, const ShiftdStoreSchema *schema, CheckResult *res
   g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func(g_free);
   int version = 0;
 
-  rc = sqlite3_prepare_v2(h, "PRAGMA quick_check", -1, &st, NULL);
+  /* the whole file, or (see stamp_matches()) the header and schema only */
+  rc = sqlite3_prepare_v2(h, full ? "PRAGMA quick_check" : "SELECT 'ok' FROM sqlite_master LIMIT 1", -1, &st, NULL);
   if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
     verdict = g_strdup((const char *)sqlite3_column_text(st, 0));
+  else if (!full && rc == SQLITE_DONE)
+    verdict = g_strdup("ok");
   sqlite3_finalize(st);
   st = NULL;
   if (verdict == NULL) {
@@ -465,6 +469,41 @@ create_store(const char *dir, const char *db, const ShiftdStoreSchema *schema, G
   return fsync_path(dir, O_RDONLY | O_DIRECTORY, error);
 }
 
+/* "dev ino size mtime": the database file as a clean stop left it. */
+static char *
+stamp_of(const struct stat *st)
+{
+  return g_strdup_printf("%ju %ju %jd %jd.%09ld\n", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+                         (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+/* The full check reads the whole file: with a long history that is most of
+ * the start-up. It is skipped when the file is exactly as shiftd itself left
+ * it at a clean stop (the stamp matches, and there is no WAL: a crash leaves
+ * one); anything else that touched it meanwhile gets the full check. */
+static gboolean
+stamp_matches(const char *db, const struct stat *st)
+{
+  g_autofree char *path = g_strconcat(db, SHIFTD_STORE_STAMP_SUFFIX, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return FALSE;
+  g_autofree char *now = stamp_of(st);
+  return g_str_equal(text, now);
+}
+
+void
+shiftd_store_file_stopped_cleanly(const char *db)
+{
+  g_autofree char *wal = g_strconcat(db, "-wal", NULL);
+  g_autofree char *path = g_strconcat(db, SHIFTD_STORE_STAMP_SUFFIX, NULL);
+  struct stat st;
+  if (exists(wal) || stat(db, &st) < 0)
+    return;
+  g_autofree char *text = stamp_of(&st);
+  (void)g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, FILE_MODE, NULL);
+}
+
 char *
 shiftd_store_file_prepare(const char *dir, const ShiftdStoreSchema *schema, GError **error)
 {
@@ -493,14 +532,22 @@ shiftd_store_file_prepare(const char *dir, const ShiftdStoreSchema *schema, GErr
   g_autofree char *wal = g_strconcat(db, "-wal", NULL);
   g_autofree char *shm = g_strconcat(db, "-shm", NULL);
   gboolean had_wal = exists(wal), had_shm = exists(shm);
+  gboolean full = had_wal || had_shm || !stamp_matches(db, &st);
   CheckResult result = CHECK_COMPLETE;
-  if (!check_files(db, &st, error) || !check_database(db, schema, &result, error)) {
+  if (!check_files(db, &st, error) || !check_database(db, schema, full, &result, error)) {
     /* leave a refused store as it was found: drop what the check's own
      * connection made (an empty WAL, the shared-memory index) */
     if (!had_wal)
       (void)unlink(wal);
     if (!had_shm)
       (void)unlink(shm);
+    return NULL;
+  }
+  /* from here on the file changes: the next start checks it in full unless
+   * this daemon stops cleanly */
+  g_autofree char *stamp = g_strconcat(db, SHIFTD_STORE_STAMP_SUFFIX, NULL);
+  if (unlink(stamp) < 0 && errno != ENOENT) {
+    set_errno_error(error, errno, "cannot remove", stamp);
     return NULL;
   }
   if (result == CHECK_UNFINISHED && !write_schema(db, schema, FALSE, error))

@@ -60,3 +60,7 @@ typedef struct {
  * full); a store it will not use is a SHIFTD_STORE_REFUSED error, and is
  * left as it was found. */
 char *shiftd_store_file_prepare(const char *dir, const ShiftdStoreSchema *schema, GError **error);
+/* Beside the database: how a clean stop left it (see stamp_matches()). */
+#define SHIFTD_STORE_STAMP_SUFFIX ".clean"
+/* Call once every connection to db is closed. */
+void shiftd_store_file_stopped_cleanly(const char *db);

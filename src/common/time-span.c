@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "shiftd-clock.h"
+
 typedef struct {
   const char *suffix;
   guint64 usec;
@@ -166,14 +168,15 @@ shiftd_time_span_format(guint64 usec)
   return g_string_free(s, FALSE);
 }
 
+/* Through the process's clock, so that tests can set the time. */
 guint64
 shiftd_now_realtime_usec(void)
 {
-  return (guint64)g_get_real_time();
+  return shiftd_clock_realtime_usec(shiftd_clock_get_default());
 }
 
 guint64
 shiftd_now_monotonic_usec(void)
 {
-  return (guint64)g_get_monotonic_time();
+  return shiftd_clock_monotonic_usec(shiftd_clock_get_default());
 }

@@ -1,8 +1,6 @@
 #include "access.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -48,81 +46,6 @@ action_verb(AccessAction action)
   return "";
 }
 
-/* AnswerBy=/StartBy=: user names (or numbers) and @groups. */
-static gboolean
-principals_allow(char **principals, uid_t uid)
-{
-  if (principals == NULL || principals[0] == NULL)
-    return FALSE;
-  struct passwd pwbuf, *pw = NULL;
-  char buf[4096];
-  if (getpwuid_r(uid, &pwbuf, buf, sizeof buf, &pw) != 0)
-    pw = NULL;
-  for (char **entry = principals; *entry; entry++) {
-    if ((*entry)[0] != '@') {
-      guint64 n;
-      if ((pw && g_str_equal(*entry, pw->pw_name)) ||
-          (g_ascii_string_to_unsigned(*entry, 10, 0, G_MAXUINT32, &n, NULL) && n == uid))
-        return TRUE;
-      continue;
-    }
-    if (pw == NULL)
-      continue;
-    struct group grbuf, *gr = NULL;
-    char gbuf[8192];
-    if (getgrnam_r(*entry + 1, &grbuf, gbuf, sizeof gbuf, &gr) != 0 || gr == NULL)
-      continue;
-    if (pw->pw_gid == gr->gr_gid)
-      return TRUE;
-    gid_t groups[256];
-    int n = G_N_ELEMENTS(groups);
-    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-      continue;
-    for (int i = 0; i < n; i++)
-      if (groups[i] == gr->gr_gid)
-        return TRUE;
-  }
-  return FALSE;
-}
-
-/* Starting: the default agent is everyone's (it works as its caller); a
- * standing agent's runs are for its owner (User=) and StartBy=. */
-static gboolean
-start_allowed(Agent *agent, uid_t uid)
-{
-  if (agent == NULL)
-    return FALSE;
-  if (g_str_equal(agent->name, "default"))
-    return TRUE;
-  if (agent->user && agent->user->uid == uid)
-    return TRUE;
-  return principals_allow(agent->config->start_by, uid);
-}
-
-gboolean
-access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, Agent *agent, AccessAction action)
-{
-  if (uid == 0 || uid == geteuid())
-    return TRUE;
-  switch (action) {
-  case ACCESS_MANAGE:
-    return FALSE;
-  case ACCESS_START:
-    return start_allowed(agent, uid);
-  case ACCESS_CANCEL:
-    return run != NULL && uid == run->published->owner;
-  case ACCESS_ANSWER:
-  case ACCESS_READ:
-    if (run == NULL)
-      return FALSE;
-    if (uid == run->published->owner)
-      return TRUE;
-    Agent *a = daemon_find_agent(d, run->published->agent);
-    return a != NULL && principals_allow(a->config->answer_by, uid);
-  }
-  return FALSE;
-}
-
 gboolean
 access_has_read_grant(const char *sender)
 {
@@ -132,10 +55,10 @@ access_has_read_grant(const char *sender)
 gboolean
 access_may_read_now(Daemon *d, sd_bus_message *m, Run *run)
 {
-  uid_t uid;
-  if (m == NULL || caller_get_uid(m, &uid) < 0)
+  const CallerCreds *caller = caller_get(m);
+  if (caller == NULL)
     return FALSE;
-  return access_allowed_without_polkit(d, uid, run, NULL, ACCESS_READ) ||
+  return access_allowed_without_polkit(d, caller, run, NULL, ACCESS_READ) ||
          access_has_read_grant(sd_bus_message_get_sender(m));
 }
 
@@ -264,37 +187,33 @@ append_polkit_query(sd_bus_message *call, PolkitCall *pc, gboolean interactive)
   return sd_bus_message_append(call, "us", interactive ? 1u : 0u, "");
 }
 
-void
-access_check(Daemon *d, sd_bus_message *m, Run *run, Agent *agent, AccessAction action, AccessDone done,
-             gpointer user_data)
+/* The caller's credentials are in: from the cache at once, nearly always
+ * (caller.c holds a call until they are), else from the bus later. */
+static void
+with_caller(sd_bus_message *m, const CallerCreds *caller, const sd_bus_error *error, gpointer user_data)
 {
-  uid_t uid;
-  int r = caller_get_uid(m, &uid);
-  if (r < 0) {
-    _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-    sd_bus_error_set_errnof(&error, r, "cannot tell who is calling: %s", g_strerror(-r));
-    done(m, FALSE, &error, user_data);
+  PolkitCall *pc = user_data;
+  Daemon *d = pc->daemon;
+  if (caller == NULL) {
+    _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+    sd_bus_error_setf(&e, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling: %s",
+                      error && error->message ? error->message : "the bus did not say");
+    pc->done(m, FALSE, &e, pc->user_data);
+    polkit_call_free(pc);
     return;
   }
-  if (access_allowed_without_polkit(d, uid, run, agent, action) ||
-      (action == ACCESS_READ && access_has_read_grant(sd_bus_message_get_sender(m)))) {
-    done(m, TRUE, NULL, user_data);
+  pc->uid = caller->uid;
+  if (access_allowed_without_polkit(d, caller, pc->run, pc->agent, pc->action) ||
+      (pc->action == ACCESS_READ && access_has_read_grant(sd_bus_message_get_sender(m)))) {
+    pc->done(m, TRUE, NULL, pc->user_data);
+    polkit_call_free(pc);
     return;
   }
-
-  PolkitCall *pc = g_new0(PolkitCall, 1);
-  pc->daemon = d;
-  pc->m = sd_bus_message_ref(m);
-  pc->run = run;
-  pc->agent = agent;
-  pc->action = action;
-  pc->uid = uid;
-  pc->done = done;
-  pc->user_data = user_data;
 
   gboolean interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-  r = sd_bus_message_new_method_call(d->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
+  int r = sd_bus_message_new_method_call(d->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
+                                         "CheckAuthorization");
   if (r >= 0)
     r = append_polkit_query(call, pc, interactive);
   if (r >= 0)
@@ -305,4 +224,19 @@ access_check(Daemon *d, sd_bus_message *m, Run *run, Agent *agent, AccessAction 
     deny(pc, why);
     polkit_call_free(pc);
   }
+}
+
+void
+access_check(Daemon *d, sd_bus_message *m, Run *run, Agent *agent, AccessAction action, AccessDone done,
+             gpointer user_data)
+{
+  PolkitCall *pc = g_new0(PolkitCall, 1);
+  pc->daemon = d;
+  pc->m = sd_bus_message_ref(m);
+  pc->run = run;
+  pc->agent = agent;
+  pc->action = action;
+  pc->done = done;
+  pc->user_data = user_data;
+  caller_lookup(m, with_caller, pc);
 }

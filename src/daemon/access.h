@@ -8,15 +8,10 @@
 #include <systemd/sd-bus.h>
 #include <sys/types.h>
 
+#include "access-rules.h"
+#include "caller.h"
 #include "daemon.h"
 
-typedef enum {
-  ACCESS_READ,    /* org.shiftd.Shift1.read-foreign */
-  ACCESS_ANSWER,  /* org.shiftd.Shift1.answer */
-  ACCESS_CANCEL,  /* org.shiftd.Shift1.cancel-foreign */
-  ACCESS_MANAGE,  /* org.shiftd.Shift1.manage-agents */
-  ACCESS_START,   /* org.shiftd.Shift1.start-agent: runs of a standing agent */
-} AccessAction;
 
 /* allowed: go on; else error holds the reason (AccessDenied or what failed). */
 typedef void (*AccessDone)(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data);
@@ -27,11 +22,11 @@ typedef void (*AccessDone)(sd_bus_message *m, gboolean allowed, const sd_bus_err
 void access_check(Daemon *d, sd_bus_message *m, Run *run, Agent *agent, AccessAction action, AccessDone done,
                   gpointer user_data);
 
-/* Without asking anyone: may uid read the run (owner, root, AnswerBy, or a
- * read-foreign grant polkit gave this sender earlier)? For property getters. */
+/* Without asking anyone: may m's sender read the run (owner, root, AnswerBy,
+ * or a read-foreign grant polkit gave this sender earlier)? For property
+ * getters, which cannot wait: from cached credentials only, and FALSE when
+ * there are none. */
 gboolean access_may_read_now(Daemon *d, sd_bus_message *m, Run *run);
-/* The same for the sync part of any action. */
-gboolean access_allowed_without_polkit(Daemon *d, uid_t uid, Run *run, Agent *agent, AccessAction action);
 /* A read-foreign grant remembered for this sender. */
 gboolean access_has_read_grant(const char *sender);
 

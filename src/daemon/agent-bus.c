@@ -8,6 +8,7 @@
 #include "caller.h"
 #include "daemon-bus.h"
 #include "log.h"
+#include "object-path.h"
 #include "run.h"
 #include "sd-glue.h"
 #include "shiftd-names.h"
@@ -58,8 +59,15 @@ prop_last_run(sd_bus *bus, const char *path, const char *iface, const char *prop
               void *userdata, sd_bus_error *error)
 {
   Agent *a = userdata;
-  Run *run = daemon_find_run(a->daemon, a->state->last_run);
-  return sd_bus_message_append(reply, "o", run ? run->path : "/");
+  const char *name = a->state->last_run;
+  if (name == NULL || name[0] == '\0')
+    return sd_bus_message_append(reply, "o", "/");
+  /* the newest run may be out of memory, never unpublished out of it */
+  Run *held = g_hash_table_lookup(a->daemon->runs, name);
+  if (held && held->published == NULL)
+    return sd_bus_message_append(reply, "o", "/");
+  g_autofree char *run_path = shiftd_object_path(SHIFTD_RUN_PATH_PREFIX, name);
+  return sd_bus_message_append(reply, "o", run_path);
 }
 
 static void
@@ -76,7 +84,7 @@ trigger_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, 
                                "agent \"%s\" has no Instructions= to run; start a run with a task instead", a->name);
     return;
   }
-  if (bus_start_run(a->daemon, m, a, a->config->instructions, "manual", NULL, &e) < 0)
+  if (bus_start_run(a->daemon, m, a, a->config->instructions, SHIFTD_TRIGGER_MANUAL, NULL, &e) < 0)
     sd_bus_reply_method_error(m, &e);
 }
 
@@ -173,7 +181,11 @@ static const sd_bus_vtable agent_vtable[] = {
 static int
 agent_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
 {
-  Agent *a = daemon_find_agent_by_path(userdata, path);
+  char *name = NULL;
+  if (sd_bus_path_decode(path, SHIFTD_AGENT_PATH_PREFIX, &name) <= 0)
+    return 0;
+  Agent *a = daemon_find_agent(userdata, name);
+  free(name);
   if (a == NULL)
     return 0;
   *found = a;
@@ -188,6 +200,30 @@ agent_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, 
   for (guint i = 0; i < agents->len; i++)
     g_ptr_array_add(paths, ((Agent *)g_ptr_array_index(agents, i))->path);
   return bus_paths_to_nodes(paths, nodes);
+}
+
+void
+agent_bus_published(Agent *a)
+{
+  int r = sd_bus_emit_object_added(a->daemon->bus, a->path);
+  if (r < 0)
+    log_warning("cannot announce agent %s: %s", a->name, g_strerror(-r));
+}
+
+void
+agent_bus_unpublished(Agent *a)
+{
+  int r = sd_bus_emit_object_removed(a->daemon->bus, a->path);
+  if (r < 0)
+    log_warning("cannot announce the removal of agent %s: %s", a->name, g_strerror(-r));
+}
+
+void
+agent_bus_changed(Agent *a, const char *const *properties)
+{
+  int r = sd_bus_emit_properties_changed_strv(a->daemon->bus, a->path, SHIFTD_AGENT_IFACE, (char **)properties);
+  if (r < 0)
+    log_warning("cannot announce changes of agent %s: %s", a->name, g_strerror(-r));
 }
 
 int

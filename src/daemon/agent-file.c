@@ -79,6 +79,10 @@ agent_config_free(AgentConfig *c)
   g_free(c->decision_default);
   g_strfreev(c->answer_by);
   g_strfreev(c->start_by);
+  g_clear_pointer(&c->answer_by_ids.uids, g_array_unref);
+  g_clear_pointer(&c->answer_by_ids.gids, g_array_unref);
+  g_clear_pointer(&c->start_by_ids.uids, g_array_unref);
+  g_clear_pointer(&c->start_by_ids.gids, g_array_unref);
   g_free(c);
 }
 

@@ -12,6 +12,14 @@ typedef struct {
   guint end_minute;
 } QuietHours;
 
+/* AnswerBy=/StartBy= as numbers, resolved in the user database when the file
+ * loads (agent-registry.c), so that no access check asks it. NULL arrays
+ * until then: nobody. */
+typedef struct {
+  GArray *uids; /* uid_t */
+  GArray *gids; /* gid_t */
+} AgentPrincipals;
+
 typedef struct {
   char *name;
   char *path;
@@ -40,6 +48,8 @@ typedef struct {
   guint64 decision_timeout;
   char *decision_default;
   char **answer_by;       /* user names and @groups */
+  AgentPrincipals answer_by_ids;
+  AgentPrincipals start_by_ids;
 } AgentConfig;
 
 void agent_config_free(AgentConfig *config);

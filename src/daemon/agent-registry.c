@@ -1,6 +1,8 @@
 #include "agent-registry.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,6 +50,74 @@ resolve_user(Daemon *d, AgentConfig *config, GHashTable *users, GError **error)
   return TRUE;
 }
 
+/* One user or @group of AnswerBy=/StartBy= in the user database: TRUE with
+ * its number, or FALSE with why not. */
+static gboolean
+lookup_principal(const char *entry, guint32 *ret_id, char **ret_why)
+{
+  gboolean group = entry[0] == '@';
+  const char *name = group ? entry + 1 : entry;
+  guint64 n;
+  gboolean numeric = g_ascii_string_to_unsigned(name, 10, 0, G_MAXUINT32 - 1, &n, NULL);
+  if (numeric && !group) {
+    *ret_id = (guint32)n;
+    return TRUE;
+  }
+  int e = 0;
+  for (gsize size = 4096; size <= 1024 * 1024; size *= 4) {
+    g_autofree char *buf = g_malloc(size);
+    if (group) {
+      struct group gr, *found = NULL;
+      e = getgrnam_r(name, &gr, buf, size, &found);
+      if (e == 0 && found) {
+        *ret_id = (guint32)found->gr_gid;
+        return TRUE;
+      }
+    } else {
+      struct passwd pw, *found = NULL;
+      e = getpwnam_r(name, &pw, buf, size, &found);
+      if (e == 0 && found) {
+        *ret_id = (guint32)found->pw_uid;
+        return TRUE;
+      }
+    }
+    if (e != ERANGE)
+      break;
+  }
+  if (group && numeric) { /* @GID */
+    *ret_id = (guint32)n;
+    return TRUE;
+  }
+  *ret_why = e && e != ENOENT ? g_strdup(g_strerror(e)) : g_strdup(group ? "no such group" : "no such user");
+  return FALSE;
+}
+
+/* AnswerBy=/StartBy=: resolved now (NSS), so that access checks compare
+ * numbers and never ask the user database while a caller waits. A name it
+ * does not know is left out with a warning rather than refusing the file:
+ * it only ever grants, so leaving it out grants less, and a directory
+ * service that is down at boot must not take the agent's schedule with it.
+ * Reload resolves the names again. */
+static void
+resolve_principals(AgentConfig *config, const char *key, char **entries, AgentPrincipals *ids)
+{
+  ids->uids = g_array_new(FALSE, FALSE, sizeof(uid_t));
+  ids->gids = g_array_new(FALSE, FALSE, sizeof(gid_t));
+  for (char **entry = entries; entry && *entry; entry++) {
+    guint32 id = 0;
+    g_autofree char *why = NULL;
+    if (!lookup_principal(*entry, &id, &why)) {
+      log_run(LOG_WARNING, NULL, config->name, "%s: %s=%s is left out: %s", config->path, key, *entry, why);
+    } else if ((*entry)[0] == '@') {
+      gid_t gid = (gid_t)id;
+      g_array_append_val(ids->gids, gid);
+    } else {
+      uid_t uid = (uid_t)id;
+      g_array_append_val(ids->uids, uid);
+    }
+  }
+}
+
 /* name -> AgentConfig* for every good file (and in users, name -> RunAs* for
  * those with User=); one line per bad one in problems. */
 static GHashTable *
@@ -76,6 +146,8 @@ read_agents_dir(Daemon *d, GPtrArray *problems, GHashTable *refused, GHashTable 
       g_hash_table_add(refused, g_strndup(entry, strlen(entry) - strlen(AGENT_FILE_SUFFIX)));
       continue;
     }
+    resolve_principals(config, "AnswerBy", config->answer_by, &config->answer_by_ids);
+    resolve_principals(config, "StartBy", config->start_by, &config->start_by_ids);
     g_hash_table_insert(configs, config->name, config);
   }
   return configs;
@@ -85,17 +157,13 @@ static void
 publish(Agent *a)
 {
   a->published = TRUE;
-  int r = sd_bus_emit_object_added(a->daemon->bus, a->path);
-  if (r < 0)
-    log_warning("cannot announce agent %s: %s", a->name, g_strerror(-r));
+  a->daemon->observer->agent_published(a);
 }
 
 static void
 unpublish(Agent *a)
 {
-  int r = sd_bus_emit_object_removed(a->daemon->bus, a->path);
-  if (r < 0)
-    log_warning("cannot announce the removal of agent %s: %s", a->name, g_strerror(-r));
+  a->daemon->observer->agent_unpublished(a);
   a->published = FALSE;
 }
 
@@ -151,13 +219,22 @@ agent_registry_init(Daemon *d)
       def->state->enabled = s->enabled;
     g_hash_table_insert(d->agents, def->name, def);
   }
-  /* LastRun is the newest run of each agent, whatever its front door. */
-  for (guint i = 0; i < d->run_order->len; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
-    Agent *a = daemon_find_agent(d, run->pending->agent);
-    if (a && run->pending->created_at >= a->state->last_run_at) {
-      a->state->last_run_at = run->pending->created_at;
-      shiftd_set_string(&a->state->last_run, run->pending->name);
+  /* LastRun is the newest run of each agent, whatever its front door: one
+   * indexed look-up each. */
+  GHashTableIter ait;
+  gpointer avalue;
+  g_hash_table_iter_init(&ait, d->agents);
+  while (g_hash_table_iter_next(&ait, NULL, &avalue)) {
+    Agent *a = avalue;
+    ShiftdRunQuery q = { .agent = a->name, .limit = 1, .reader = SHIFTD_RUN_QUERY_ANYONE };
+    g_autoptr(GError) read_error = NULL;
+    g_autoptr(GPtrArray) newest = shiftd_store_list_runs(d->store, &q, &read_error);
+    if (newest == NULL)
+      log_warning("cannot find the last run of agent %s: %s", a->name, read_error->message);
+    ShiftdRunRow *row = newest && newest->len ? g_ptr_array_index(newest, 0) : NULL;
+    if (row && row->created_at >= a->state->last_run_at) {
+      a->state->last_run_at = row->created_at;
+      shiftd_set_string(&a->state->last_run, row->name);
     }
   }
   log_info("%u agent(s): %u file(s) refused", g_hash_table_size(d->agents), problems->len);

@@ -11,5 +11,7 @@ void agent_schedule_arm(Agent *agent);
 void agent_schedule_disarm(Agent *agent);
 /* The wake-up fired (timer or Scheduler.Wake). */
 void agent_schedule_wake(Agent *agent, const char *source);
+/* The same, from a backend, which knows its agents by name. */
+void agent_schedule_wake_named(Daemon *d, const char *name, const char *source);
 /* A run reached its final state: idle backoff or reset. */
 void agent_schedule_run_finished(Run *run);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "json-util.h"
 #include "log.h"
 #include "object-path.h"
@@ -20,7 +21,6 @@ agent_new(Daemon *d, AgentConfig *config, RunAs *user, const ShiftdAgentState *s
   a->path = shiftd_object_path(SHIFTD_AGENT_PATH_PREFIX, a->name);
   a->config = config;
   a->schedule = agent_config_describe_schedule(config);
-  a->timer_unit = g_strdup("");
   if (saved) {
     a->state = shiftd_agent_state_copy(saved);
   } else {
@@ -61,14 +61,12 @@ agent_free(Agent *a)
 {
   if (a == NULL)
     return;
-  sd_event_source_disable_unref(a->wake_source);
   g_free(a->name);
   g_free(a->path);
   agent_config_free(a->config);
   run_as_free(a->user);
   g_free(a->schedule);
   shiftd_agent_state_free(a->state);
-  g_free(a->timer_unit);
   g_free(a);
 }
 
@@ -103,21 +101,20 @@ daemon_find_agent(Daemon *d, const char *name)
   return name ? g_hash_table_lookup(d->agents, name) : NULL;
 }
 
-Agent *
-daemon_find_agent_by_path(Daemon *d, const char *path)
-{
-  char *name = NULL;
-  if (sd_bus_path_decode(path, SHIFTD_AGENT_PATH_PREFIX, &name) <= 0)
-    return NULL;
-  Agent *a = daemon_find_agent(d, name);
-  free(name);
-  return a;
-}
-
 const char *
 agent_timer_unit(Agent *agent)
 {
-  return agent->timer_unit;
+  Backend *b = agent->daemon->backend;
+  return b->wake_unit(b, agent->name);
+}
+
+void
+agent_backend_changed(Daemon *d, const char *name, const char *property)
+{
+  Agent *a = daemon_find_agent(d, name);
+  const char *const names[] = { property, NULL };
+  if (a && a->published)
+    d->observer->agent_changed(a, names);
 }
 
 guint32
@@ -137,10 +134,9 @@ agent_has_schedule(Agent *a)
 Run *
 agent_live_run(Agent *a)
 {
-  /* the newest runs are at the end; a live one is rarely far back */
-  GPtrArray *order = a->daemon->run_order;
-  for (guint i = order->len; i > 0; i--) {
-    Run *run = g_ptr_array_index(order, i - 1);
+  /* the live runs only: a few, however long the history */
+  for (GList *l = a->daemon->live_runs.tail; l; l = l->prev) {
+    Run *run = l->data;
     if (g_str_equal(run->pending->agent, a->name) && run_is_live(run->pending))
       return run;
   }
@@ -160,7 +156,7 @@ state_committed(gpointer user_data, const GError *error)
   if (error)
     log_run(LOG_ERR, NULL, a->name, "cannot save the schedule state: %s", error->message);
   else if (a->published && sa->names->len > 1)
-    sd_bus_emit_properties_changed_strv(a->daemon->bus, a->path, SHIFTD_AGENT_IFACE, (char **)sa->names->pdata);
+    a->daemon->observer->agent_changed(a, (const char *const *)sa->names->pdata);
   g_ptr_array_unref(sa->names);
   g_free(sa);
 }

@@ -18,9 +18,6 @@ struct Agent {
   char *schedule;       /* Schedule property: "every 15min", an OnCalendar spec, "" */
   ShiftdAgentState *state;
   gboolean published;   /* its object is on the bus */
-  /* the armed wake-up */
-  sd_event_source *wake_source; /* embedded */
-  char *timer_unit;             /* systemd: the transient timer, "" when none */
 };
 
 Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */,
@@ -33,7 +30,6 @@ void agent_free(Agent *agent);
 gboolean agent_update_config(Agent *agent, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */);
 
 Agent *daemon_find_agent(Daemon *d, const char *name);
-Agent *daemon_find_agent_by_path(Daemon *d, const char *path);
 
 
 /* The transient timer unit arming its wakes ("" in the embedded backend). */
@@ -44,5 +40,7 @@ guint32 agent_run_owner(Agent *agent);
 gboolean agent_has_schedule(Agent *agent);
 /* The run of this agent that is queued, running or waiting, if any. */
 Run *agent_live_run(Agent *agent);
+/* The backend changed something it shows on the agent (its Timer). */
+void agent_backend_changed(Daemon *d, const char *agent, const char *property);
 /* Persists the schedule state and announces what changed (property names, NULL-terminated). */
 void agent_state_changed(Agent *agent, const char *first_property, ...) G_GNUC_NULL_TERMINATED;

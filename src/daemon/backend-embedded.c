@@ -33,8 +33,42 @@ typedef struct {
   char *bwrap; /* NULL: cannot confine (confine_error says why) */
   char *confine_error;
   int seccomp_fd;
-  GHashTable *stderr_tails; /* Worker* -> StderrTail* */
+  GHashTable *processes;    /* Worker* -> EmbeddedProcess* */
+  GHashTable *wakes;        /* agent name -> EmbeddedWake* */
 } EmbeddedBackend;
+
+/* The backend's own handles on one worker's process. */
+typedef struct {
+  Worker *worker; /* a reference, until the process is gone */
+  sd_event_source *child_source;
+  sd_event_source *kill_timer;
+  StderrTail *tail;
+} EmbeddedProcess;
+
+static void
+embedded_process_free(EmbeddedProcess *p)
+{
+  sd_event_source_disable_unref(p->child_source);
+  sd_event_source_disable_unref(p->kill_timer);
+  stderr_tail_free(p->tail);
+  worker_unref(p->worker);
+  g_free(p);
+}
+
+/* One agent's armed wake. */
+typedef struct {
+  EmbeddedBackend *backend;
+  char *agent;
+  sd_event_source *source;
+} EmbeddedWake;
+
+static void
+embedded_wake_free(EmbeddedWake *w)
+{
+  sd_event_source_disable_unref(w->source);
+  g_free(w->agent);
+  g_free(w);
+}
 
 static const char *const passed_env[] = {
   "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
@@ -93,26 +127,25 @@ exit_status(EmbeddedBackend *eb, const siginfo_t *si)
 
 /* The status, and the last thing it said on stderr: never only a number. */
 static char *
-exit_reason(EmbeddedBackend *eb, Worker *w, const siginfo_t *si)
+exit_reason(EmbeddedBackend *eb, EmbeddedProcess *p, const siginfo_t *si)
 {
   g_autofree char *status = exit_status(eb, si);
-  StderrTail *tail = g_hash_table_lookup(eb->stderr_tails, w);
-  if (tail)
-    stderr_tail_drain(tail);
-  const char *last = tail ? stderr_tail_last(tail) : NULL;
-  char *reason = status && last ? g_strdup_printf("%s: %s", status, last) : g_steal_pointer(&status);
-  g_hash_table_remove(eb->stderr_tails, w);
-  return reason;
+  if (p->tail)
+    stderr_tail_drain(p->tail);
+  const char *last = p->tail ? stderr_tail_last(p->tail) : NULL;
+  return status && last ? g_strdup_printf("%s: %s", status, last) : g_steal_pointer(&status);
 }
 
 static int
 on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
-  Worker *w = userdata;
-  g_autofree char *reason = exit_reason((EmbeddedBackend *)w->daemon->backend, w, si);
+  EmbeddedProcess *p = userdata;
+  EmbeddedBackend *eb = (EmbeddedBackend *)p->worker->daemon->backend;
+  Worker *w = worker_ref(p->worker);
+  g_autofree char *reason = exit_reason(eb, p, si);
   /* Anything it left behind in its process group goes with it. */
   kill(-w->pid, SIGKILL);
-  w->child_source = sd_event_source_disable_unref(w->child_source);
+  g_hash_table_remove(eb->processes, w);
   worker_process_exited(w, reason);
   worker_unref(w);
   return 0;
@@ -179,19 +212,18 @@ embedded_launch(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GEr
     return FALSE;
   }
   w->pid = pid;
-  StderrTail *tail = stderr_tail_new(d->event, err_pipe[0], NULL);
-  if (tail)
-    g_hash_table_insert(eb->stderr_tails, w, tail);
-
-  int r = sd_event_add_child(d->event, &w->child_source, pid, WEXITED, on_child, worker_ref(w));
+  EmbeddedProcess *p = g_new0(EmbeddedProcess, 1);
+  p->worker = worker_ref(w);
+  p->tail = stderr_tail_new(d->event, err_pipe[0], NULL);
+  int r = sd_event_add_child(d->event, &p->child_source, pid, WEXITED, on_child, p);
   if (r < 0) {
     kill(-pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    g_hash_table_remove(eb->stderr_tails, w);
-    worker_unref(w);
+    embedded_process_free(p);
     g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED, "cannot watch worker %d: %s", (int)pid, g_strerror(-r));
     return FALSE;
   }
+  g_hash_table_insert(eb->processes, w, p);
   return TRUE;
 }
 
@@ -210,37 +242,62 @@ on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static void
 embedded_stop(Backend *b, Worker *w)
 {
-  if (w->exited || w->pid <= 0)
+  EmbeddedProcess *p = g_hash_table_lookup(((EmbeddedBackend *)b)->processes, w);
+  if (w->exited || w->pid <= 0 || p == NULL)
     return;
   kill(-w->pid, SIGTERM);
-  w->kill_timer = sd_event_source_disable_unref(w->kill_timer);
-  sd_event_add_time_relative(b->daemon->event, &w->kill_timer, CLOCK_MONOTONIC, KILL_AFTER_USEC, 0, on_kill_timer, w);
+  p->kill_timer = sd_event_source_disable_unref(p->kill_timer);
+  int r = sd_event_add_time_relative(b->daemon->event, &p->kill_timer, CLOCK_MONOTONIC, KILL_AFTER_USEC, 0,
+                                     on_kill_timer, w);
+  if (r < 0) {
+    /* no timer to wait with: SIGKILL now rather than never */
+    log_run(LOG_WARNING, w->run->pending->name, NULL, "cannot arm the kill timer of worker %d (%s); sending SIGKILL",
+            (int)w->pid, g_strerror(-r));
+    kill(-w->pid, SIGKILL);
+  }
 }
 
 static int
 on_wake_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
-  Agent *a = userdata;
-  a->wake_source = sd_event_source_disable_unref(a->wake_source);
-  agent_schedule_wake(a, "timer");
+  EmbeddedWake *w = userdata;
+  Daemon *d = w->backend->base.daemon;
+  g_autofree char *agent = g_strdup(w->agent);
+  g_hash_table_remove(w->backend->wakes, agent); /* one wake at a time: the core arms the next */
+  agent_schedule_wake_named(d, agent, "timer");
   return 0;
 }
 
+/* One sd-event timer at the next wake: the daemon computes every wake
+ * itself, so repeats and calendars need nothing more here. */
 static void
-embedded_arm_wake(Backend *b, Agent *a)
+embedded_arm_wake(Backend *b, const WakeSpec *spec)
 {
-  a->wake_source = sd_event_source_disable_unref(a->wake_source);
+  EmbeddedBackend *eb = (EmbeddedBackend *)b;
+  EmbeddedWake *w = g_new0(EmbeddedWake, 1);
+  w->backend = eb;
+  w->agent = g_strdup(spec->agent);
   /* CLOCK_REALTIME: wake times are wall-clock times kept across restarts. */
-  int r = sd_event_add_time(b->daemon->event, &a->wake_source, CLOCK_REALTIME, a->state->next_wake, 1000,
-                            on_wake_timer, a);
-  if (r < 0)
-    log_run(LOG_WARNING, NULL, a->name, "cannot arm the wake-up: %s", g_strerror(-r));
+  int r = sd_event_add_time(b->daemon->event, &w->source, CLOCK_REALTIME, spec->next_wake, 1000, on_wake_timer, w);
+  if (r < 0) {
+    log_run(LOG_WARNING, NULL, spec->agent, "cannot arm the wake-up: %s", g_strerror(-r));
+    g_hash_table_remove(eb->wakes, spec->agent);
+    embedded_wake_free(w);
+    return;
+  }
+  g_hash_table_replace(eb->wakes, w->agent, w);
 }
 
 static void
-embedded_disarm_wake(Backend *b, Agent *a)
+embedded_disarm_wake(Backend *b, const char *agent)
 {
-  a->wake_source = sd_event_source_disable_unref(a->wake_source);
+  g_hash_table_remove(((EmbeddedBackend *)b)->wakes, agent);
+}
+
+static const char *
+embedded_wake_unit(Backend *b, const char *agent)
+{
+  return "";
 }
 
 static void
@@ -249,7 +306,8 @@ embedded_free(Backend *b)
   EmbeddedBackend *eb = (EmbeddedBackend *)b;
   if (eb->seccomp_fd >= 0)
     close(eb->seccomp_fd);
-  g_hash_table_unref(eb->stderr_tails);
+  g_hash_table_unref(eb->processes);
+  g_hash_table_unref(eb->wakes);
   g_free(eb->bwrap);
   g_free(eb->confine_error);
   g_free(eb);
@@ -332,9 +390,11 @@ backend_embedded_new(Daemon *d)
   eb->base.stop = embedded_stop;
   eb->base.arm_wake = embedded_arm_wake;
   eb->base.disarm_wake = embedded_disarm_wake;
+  eb->base.wake_unit = embedded_wake_unit;
+  eb->wakes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)embedded_wake_free);
   eb->base.free = embedded_free;
   eb->seccomp_fd = -1;
-  eb->stderr_tails = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)stderr_tail_free);
+  eb->processes = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)embedded_process_free);
   eb->confine_error = probe_bwrap(eb);
   if (eb->confine_error) {
     log_warning("workers cannot be confined: %s; the tools that run commands (shell, WakeIf=) are refused",

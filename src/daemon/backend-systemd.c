@@ -371,15 +371,27 @@ stop_unit(SystemdBackend *sb, const char *unit)
 }
 
 static void
-systemd_arm_wake(Backend *b, Agent *a)
+systemd_arm_wake(Backend *b, const WakeSpec *spec)
 {
-  systemd_timers_arm(((SystemdBackend *)b)->timers, a);
+  systemd_timers_arm(((SystemdBackend *)b)->timers, spec);
 }
 
 static void
-systemd_disarm_wake(Backend *b, Agent *a)
+systemd_disarm_wake(Backend *b, const char *agent)
 {
-  systemd_timers_disarm(((SystemdBackend *)b)->timers, a);
+  systemd_timers_disarm(((SystemdBackend *)b)->timers, agent);
+}
+
+static const char *
+systemd_wake_unit(Backend *b, const char *agent)
+{
+  return systemd_timers_unit(((SystemdBackend *)b)->timers, agent);
+}
+
+static void
+on_timer_shown(const char *agent, gpointer user_data)
+{
+  agent_backend_changed(user_data, agent, "Timer");
 }
 
 /* --- set-up --- */
@@ -506,6 +518,7 @@ backend_systemd_new(Daemon *d, GError **error)
   sb->base.stop = systemd_stop;
   sb->base.arm_wake = systemd_arm_wake;
   sb->base.disarm_wake = systemd_disarm_wake;
+  sb->base.wake_unit = systemd_wake_unit;
   sb->base.free = systemd_free;
   sb->watches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)unit_watch_free);
   sb->leftovers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -525,7 +538,7 @@ backend_systemd_new(Daemon *d, GError **error)
     systemd_free(&sb->base);
     return NULL;
   }
-  sb->timers = systemd_timers_new(sb->manager, sb->direct, address, error);
+  sb->timers = systemd_timers_new(sb->manager, sb->direct, address, on_timer_shown, d, error);
   if (sb->timers == NULL) {
     systemd_free(&sb->base);
     return NULL;

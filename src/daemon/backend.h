@@ -7,6 +7,15 @@
 #include "daemon.h"
 #include "launch-spec.h"
 
+/* What a backend needs to arm one agent's wakes; it keeps its own per-agent
+ * state under the name and calls agent_schedule_wake_named() when one fires. */
+typedef struct {
+  const char *agent;
+  guint64 next_wake;       /* CLOCK_REALTIME µs */
+  guint64 repeat_usec;     /* Every=: then again every this long (0: once) */
+  const char *on_calendar; /* set when the calendar alone decides the wakes */
+} WakeSpec;
+
 struct Backend {
   const char *name;
   Daemon *daemon;
@@ -25,10 +34,12 @@ struct Backend {
   gboolean (*launch)(Backend *b, Worker *w, int child_fd, const LaunchSpec *spec, GError **error);
   /* SIGTERM (or StopUnit) now, SIGKILL later if it lingers. */
   void (*stop)(Backend *b, Worker *w);
-  /* Arms the agent's next wake (state->next_wake; systemd timers also repeat
-   * at state->current_interval); agent_schedule_wake() runs when it fires. */
-  void (*arm_wake)(Backend *b, Agent *agent);
-  void (*disarm_wake)(Backend *b, Agent *agent);
+  /* Arms (or re-arms) the agent's wakes as spec says. */
+  void (*arm_wake)(Backend *b, const WakeSpec *spec);
+  void (*disarm_wake)(Backend *b, const char *agent);
+  /* The unit that arms the agent's wakes ("" when none, or not a unit);
+   * a change is told with agent_backend_changed(). */
+  const char *(*wake_unit)(Backend *b, const char *agent);
   void (*free)(Backend *b);
 };
 

@@ -2,8 +2,6 @@
 
 #include <errno.h>
 
-G_DEFINE_QUARK(shiftd-bus-error-quark, shiftd_bus_error)
-
 const sd_bus_error_map shiftd_bus_error_map[] = {
   SD_BUS_ERROR_MAP(SHIFTD_ERROR_NO_SUCH_RUN, ENOENT),
   SD_BUS_ERROR_MAP(SHIFTD_ERROR_NO_SUCH_AGENT, ENXIO),

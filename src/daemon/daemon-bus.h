@@ -4,6 +4,15 @@
 #include "daemon.h"
 #include "run-engine.h"
 
+/* The bus side of the core's observer (DaemonObserver). */
+extern const DaemonObserver daemon_bus_observer;
+void run_bus_published(Run *run, const ShiftdRunRow *old, GArray *events);
+void run_bus_summary_changed(Run *run);
+void run_bus_unlisted(Run *run);
+void agent_bus_published(Agent *agent);
+void agent_bus_unpublished(Agent *agent);
+void agent_bus_changed(Agent *agent, const char *const *properties);
+
 int manager_bus_register(Daemon *d);
 int run_bus_register(Daemon *d);
 int agent_bus_register(Daemon *d);
@@ -14,7 +23,7 @@ int bus_paths_to_nodes(GPtrArray *paths, char ***nodes);
 /* The one front door: StartRun, TriggerAgent and Agent.Trigger all come here.
  * Replies (so) once the receipt is durable; returns 1, or a negative errno
  * with error set. */
-int bus_start_run(Daemon *d, sd_bus_message *m, Agent *agent, const char *task, const char *trigger,
+int bus_start_run(Daemon *d, sd_bus_message *m, Agent *agent, const char *task, ShiftdRunTrigger trigger,
                   const RunOptions *options, sd_bus_error *error);
 
 /* Agent.Trigger and Manager.TriggerAgent: a manual run of the agent's task. */

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <glib.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -13,13 +12,33 @@ typedef struct Worker Worker;
 typedef struct Agent Agent;
 typedef struct Backend Backend;
 typedef struct SlotLimiter SlotLimiter;
+typedef struct Daemon Daemon;
+
+/* How the core tells the bus side what happened: the *-bus.c files
+ * implement it (daemon_bus_observer) and are the only code that emits. */
+typedef struct {
+  /* A new record is on disk (old is NULL for the receipt), with these new
+   * events (RunEvent). */
+  void (*run_published)(Run *run, const ShiftdRunRow *old, GArray *events);
+  /* A Summary that is not stored changed (model-slot queue position). */
+  void (*run_summary_changed)(Run *run);
+  /* It left the object manager's list (still addressable by its path). */
+  void (*run_unlisted)(Run *run);
+  /* An agent appeared, went, or these properties (NULL-terminated) changed
+   * (its state is on disk by then). */
+  void (*agent_published)(Agent *agent);
+  void (*agent_unpublished)(Agent *agent);
+  void (*agent_changed)(Agent *agent, const char *const *properties);
+  /* These Manager properties changed (ActiveRuns, the model slots). */
+  void (*manager_changed)(Daemon *d, const char *const *properties);
+} DaemonObserver;
 
 typedef enum {
   DAEMON_MODE_SYSTEM,
   DAEMON_MODE_USER,
 } DaemonMode;
 
-typedef struct Daemon {
+struct Daemon {
   DaemonMode mode;
   char *config_dir;
   char *state_dir;
@@ -28,15 +47,25 @@ typedef struct Daemon {
   char *api_key; /* read once; handed to workers over their socket only */
 
   sd_event *event;
-  sd_bus *bus;
+  struct sd_bus *bus; /* the bus side's (main.c, *-bus.c, the systemd backend); the core has no sd-bus */
   ShiftdStore *store;
   sd_event_source *store_source;
   Backend *backend;
   SlotLimiter *slots;
 
-  GHashTable *runs;      /* name -> Run* (every run ever, finished ones too) */
-  GPtrArray *run_order;  /* Run*, by creation */
+  const DaemonObserver *observer;
+
+  /* run-table.c: the runs in memory, each in one of the queues */
+  GHashTable *runs;      /* name -> Run* (a reference) */
+  GQueue live_runs;      /* queued, running, waiting: by creation */
+  GQueue recent_runs;    /* the window of finished runs: by finishing */
+  GQueue cached_runs;    /* finished, looked up lately: least recent first */
   GQueue launch_queue;   /* Run* in state queued, FIFO */
+  /* run-retention.c */
+  sd_event_source *prune_timer;
+  sd_event_source *prune_again;
+  gboolean pruning;
+  guint finished_since_prune;
   guint live_workers;
   guint active_runs;     /* published ActiveRuns */
   sd_event_source *launch_source;
@@ -48,7 +77,7 @@ typedef struct Daemon {
 
   gboolean stopping;
   sd_event_source *stop_timer;
-} Daemon;
+};
 
 /* Finishes a clean stop once the last worker is gone. */
 void daemon_check_stopped(Daemon *d);

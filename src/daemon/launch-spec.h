@@ -34,8 +34,19 @@ void launch_spec_free(LaunchSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LaunchSpec, launch_spec_free)
 
 /* Works out the attempt's identity and view, and makes the workspace and notes
- * directories the daemon keeps (owned by the run's user, 0700). */
+ * directories the daemon keeps (owned by the run's user, 0700). Call
+ * launch_spec_prepare() first: then it reads no user database. */
 LaunchSpec *launch_spec_new(Daemon *d, Agent *agent, Run *run, GError **error);
+
+/* What the attempt needs of the user database (the caller a default-agent
+ * run works as; the uid the daemon gives an agent of its own) is looked up
+ * on a thread, never on the loop. TRUE when it is at hand; else FALSE, and
+ * ready runs on the loop once it is, with the run's name (and error set when
+ * it cannot be had). */
+typedef void (*LaunchSpecReady)(Daemon *d, const char *run_name, const GError *error);
+gboolean launch_spec_prepare(Daemon *d, Agent *agent, Run *run, LaunchSpecReady ready);
+/* At exit: waits for a look-up at work and forgets the rest. */
+void launch_spec_forget(void);
 
 /* The hello's "settings" member. */
 void launch_spec_fill_settings(const LaunchSpec *spec, Agent *agent, Run *run, JsonObject *settings);

@@ -19,8 +19,11 @@
 #include "bus-errors.h"
 #include "caller.h"
 #include "daemon-bus.h"
+#include "launch-spec.h"
 #include "log.h"
 #include "run-engine.h"
+#include "run-retention.h"
+#include "run-table.h"
 #include "run.h"
 #include "sd-glue.h"
 #include "shiftd-names.h"
@@ -178,6 +181,15 @@ resolve_dirs(Daemon *d, const Options *o)
     d->config_dir = o->config_dir ? g_strdup(o->config_dir) : g_build_filename(g_get_user_config_dir(), "shiftd", NULL);
     d->state_dir = o->state_dir ? g_strdup(o->state_dir) : g_build_filename(g_get_user_state_dir(), "shiftd", NULL);
   }
+  /* Workers and their sandboxes see these from elsewhere (bubblewrap binds
+   * them, units name them): a relative path would mean something else there. */
+  char **dirs[] = { &d->config_dir, &d->state_dir };
+  for (guint i = 0; i < G_N_ELEMENTS(dirs); i++)
+    if (!g_path_is_absolute(*dirs[i])) {
+      char *relative = *dirs[i];
+      *dirs[i] = g_canonicalize_filename(relative, NULL);
+      g_free(relative);
+    }
 }
 
 /* SHIFTD_WORKER_PATH, else beside the build's other outputs, else installed. */
@@ -236,25 +248,6 @@ check_agents_dir(Daemon *d, GError **error)
   return FALSE;
 }
 
-void
-daemon_adjust_active_runs(Daemon *d, int delta)
-{
-  if (delta < 0 && d->active_runs < (guint)-delta)
-    d->active_runs = 0;
-  else
-    d->active_runs += delta;
-  sd_bus_emit_properties_changed(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "ActiveRuns", NULL);
-}
-
-void
-daemon_check_stopped(Daemon *d)
-{
-  if (!d->stopping || d->live_workers > 0)
-    return;
-  shiftd_store_flush(d->store);
-  sd_event_exit(d->event, 0);
-}
-
 static int
 on_stop_grace(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -274,8 +267,15 @@ on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *user
   log_info("stopping (signal %s)", sigabbrev_np(si->ssi_signo) ? sigabbrev_np(si->ssi_signo) : "?");
   sd_notify(0, "STOPPING=1");
   d->stopping = TRUE;
+  run_retention_stop(d);
   engine_stop_all(d);
-  sd_event_add_time_relative(d->event, &d->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC, 0, on_stop_grace, d);
+  int r = sd_event_add_time_relative(d->event, &d->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC, 0, on_stop_grace,
+                                     d);
+  /* no grace without a timer: a worker that ignores SIGTERM would keep us for ever */
+  if (r < 0)
+    log_warning("cannot arm the stop timer (%s); not waiting for workers", g_strerror(-r));
+  if (r < 0 && d->live_workers > 0)
+    return on_stop_grace(NULL, 0, d);
   daemon_check_stopped(d);
   return 0;
 }
@@ -351,35 +351,17 @@ connect_bus(Daemon *d, const Options *o)
   return 0;
 }
 
-static gboolean
-load_runs(Daemon *d, GError **error)
-{
-  g_autoptr(GPtrArray) rows = shiftd_store_load_runs(d->store, error);
-  if (rows == NULL)
-    return FALSE;
-  for (guint i = 0; i < rows->len; i++) {
-    /* taken in place: run_order keeps the store's order, by creation
-     * (steal_index_fast moved the last row into the gap, reversing the rest) */
-    ShiftdRunRow *row = g_steal_pointer(&rows->pdata[i]);
-    Run *run = run_new(d, row, TRUE);
-    g_hash_table_insert(d->runs, run->pending->name, run);
-    g_ptr_array_add(d->run_order, run);
-    if (run_is_live(row))
-      d->active_runs++;
-  }
-  return TRUE;
-}
-
 static void
 daemon_free(Daemon *d)
 {
   if (d->store)
     shiftd_store_flush(d->store);
-  for (guint i = 0; d->run_order && i < d->run_order->len; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
+  for (GList *l = d->live_runs.head; l; l = l->next) {
+    Run *run = l->data;
     if (run->worker)
-      worker_unref(run->worker);
+      worker_unref(g_steal_pointer(&run->worker));
   }
+  run_retention_stop(d);
   sd_event_source_disable_unref(d->store_source);
   sd_event_source_disable_unref(d->launch_source);
   sd_event_source_disable_unref(d->stop_timer);
@@ -389,11 +371,9 @@ daemon_free(Daemon *d)
   }
   caller_cache_free(d);
   access_free();
+  launch_spec_forget();
   shiftd_store_close(d->store);
-  if (d->run_order)
-    g_ptr_array_free(d->run_order, TRUE);
-  if (d->runs)
-    g_hash_table_unref(d->runs);
+  run_table_free(d);
   agent_registry_free(d);
   slot_limiter_free(d->slots);
   backend_free(d->backend);
@@ -560,19 +540,24 @@ run_daemon(Daemon *d, const Options *o)
       return start_failed(EXIT_STORE_REFUSED, "refusing the store: %s", error->message);
     return start_failed(EXIT_FAILURE_OTHER, "cannot open the store: %s", error->message);
   }
-  d->runs = g_hash_table_new(g_str_hash, g_str_equal);
-  d->run_order = g_ptr_array_new_with_free_func((GDestroyNotify)run_free);
+  d->observer = &daemon_bus_observer;
+  run_table_init(d);
   d->rand = g_rand_new();
-  if (!load_runs(d, &error))
+  if (!run_table_load(d, &error))
     return start_failed(EXIT_STORE_REFUSED, "refusing the store: cannot read its runs: %s", error->message);
   agent_registry_init(d);
 
   r = sd_event_default(&d->event);
   if (r < 0)
     return start_failed(EXIT_FAILURE_OTHER, "cannot create the event loop: %s", g_strerror(-r));
-  sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
-  sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
-  sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
+  /* without them SIGTERM would go unheard (the signals are blocked) */
+  r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
+  if (r >= 0)
+    r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
+  if (r >= 0)
+    r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload_signal, d);
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot watch for signals: %s", g_strerror(-r));
   /* WATCHDOG=1 pings whenever the service manager asks for them */
   sd_event_set_watchdog(d->event, TRUE);
   r = sd_event_add_io(d->event, &d->store_source, shiftd_store_get_notify_fd(d->store), EPOLLIN, on_store_ready, d);
@@ -608,6 +593,9 @@ run_daemon(Daemon *d, const Options *o)
   agent_registry_publish(d);
   engine_recover(d);
   agent_schedule_start(d);
+  r = run_retention_start(d);
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot arm pruning: %s", g_strerror(-r));
 
   r = sd_bus_request_name(d->bus, SHIFTD_BUS_NAME, 0);
   if (r < 0) {
@@ -616,13 +604,19 @@ run_daemon(Daemon *d, const Options *o)
       return start_failed(EXIT_FAILURE_OTHER, "another shiftd already owns %s on this bus", SHIFTD_BUS_NAME);
     return start_failed(EXIT_FAILURE_OTHER, "cannot own %s: %s", SHIFTD_BUS_NAME, g_strerror(-r));
   }
-  log_info("ready: %s mode, %s backend, %u run(s) on record, store %s, model %s", d->mode == DAEMON_MODE_SYSTEM ? "system" : "user",
-           d->backend->name, d->run_order->len, shiftd_store_get_path(d->store), d->config->model_base_url);
+  log_info("ready: %s mode, %s backend, %u live run(s), store %s, model %s", d->mode == DAEMON_MODE_SYSTEM ? "system" : "user",
+           d->backend->name, d->live_runs.length, shiftd_store_get_path(d->store), d->config->model_base_url);
   sd_notify(0, "READY=1");
 
   r = sd_event_loop(d->event);
   if (r < 0) {
     log_error("event loop failed: %s", g_strerror(-r));
+    return EXIT_FAILURE_OTHER;
+  }
+  /* sd-bus ends the loop with a failure when the bus drops us: that is
+   * not a clean stop, and Restart=on-failure must see it */
+  if (!d->stopping) {
+    log_error("lost the bus connection; exiting to be restarted");
     return EXIT_FAILURE_OTHER;
   }
   log_info("stopped");

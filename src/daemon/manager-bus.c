@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon-bus.h"
 #include "log.h"
+#include "object-path.h"
 #include "run.h"
 #include "sd-glue.h"
 #include "shiftd-names.h"
@@ -40,6 +41,24 @@ bus_paths_to_nodes(GPtrArray *paths, char ***nodes)
   return 0;
 }
 
+static void
+manager_bus_changed(Daemon *d, const char *const *properties)
+{
+  int r = sd_bus_emit_properties_changed_strv(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, (char **)properties);
+  if (r < 0)
+    log_warning("cannot announce Manager property changes: %s", g_strerror(-r));
+}
+
+const DaemonObserver daemon_bus_observer = {
+  .run_published = run_bus_published,
+  .run_summary_changed = run_bus_summary_changed,
+  .run_unlisted = run_bus_unlisted,
+  .agent_published = agent_bus_published,
+  .agent_unpublished = agent_bus_unpublished,
+  .agent_changed = agent_bus_changed,
+  .manager_changed = manager_bus_changed,
+};
+
 /* --- StartRun and its twins --- */
 
 static void
@@ -54,7 +73,7 @@ reply_receipt(Run *run, const GError *error, gpointer user_data)
 }
 
 int
-bus_start_run(Daemon *d, sd_bus_message *m, Agent *agent, const char *task, const char *trigger,
+bus_start_run(Daemon *d, sd_bus_message *m, Agent *agent, const char *task, ShiftdRunTrigger trigger,
               const RunOptions *options, sd_bus_error *error)
 {
   uid_t uid;
@@ -173,7 +192,7 @@ start_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gp
   _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
   if (!allowed)
     sd_bus_reply_method_error(m, error);
-  else if (bus_start_run(sc->agent->daemon, m, sc->agent, sc->task, "manual", &sc->options, &e) < 0)
+  else if (bus_start_run(sc->agent->daemon, m, sc->agent, sc->task, SHIFTD_TRIGGER_MANUAL, &sc->options, &e) < 0)
     sd_bus_reply_method_error(m, &e);
 }
 
@@ -243,19 +262,6 @@ run_filter_key(sd_bus_message *m, const char *key, void *userdata, sd_bus_error 
   return r;
 }
 
-static gboolean
-run_matches(Run *run, const RunFilter *f)
-{
-  const ShiftdRunRow *row = run->published;
-  if (row == NULL)
-    return FALSE;
-  if (f->state && !g_str_equal(row->state, f->state))
-    return FALSE;
-  if (f->agent && !g_str_equal(row->agent, f->agent))
-    return FALSE;
-  return row->created_at >= f->since;
-}
-
 typedef struct {
   RunFilter filter;
   char *state;
@@ -270,22 +276,36 @@ list_call_free(ListCall *lc)
   g_free(lc);
 }
 
-/* The runs the caller may read: all of them with a read-foreign grant. */
+/* The filter as a store query; reader: G_MAXUINT64 for every run, else the
+ * uid whose own (and AnswerBy=) runs only. */
+static ShiftdRunQuery
+list_query(const RunFilter *f, guint64 reader, const char *const *reader_agents)
+{
+  ShiftdRunQuery q = {
+    .state = f->state,
+    .agent = f->agent,
+    .since = f->since,
+    .limit = f->limit,
+    .reader = reader,
+    .reader_agents = reader_agents,
+  };
+  return q;
+}
+
+/* The runs the caller may read (all of them with a read-foreign grant),
+ * from the store's indexes; a run in memory answers with what the bus shows. */
 static int
 reply_runs(Daemon *d, sd_bus_message *m, ListCall *lc, gboolean all)
 {
   uid_t uid = 0;
   if (caller_get_uid(m, &uid) < 0)
     return sd_bus_reply_method_errorf(m, SHIFTD_ERROR_ACCESS_DENIED, "cannot tell who is calling");
-  g_autoptr(GPtrArray) matches = g_ptr_array_new();
-  for (guint i = 0; i < d->run_order->len; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
-    if (run_matches(run, &lc->filter) &&
-        (all || access_allowed_without_polkit(d, uid, run, NULL, ACCESS_READ)))
-      g_ptr_array_add(matches, run);
-  }
-  /* A limit keeps the newest, still in creation order. */
-  guint first = lc->filter.limit && matches->len > lc->filter.limit ? matches->len - lc->filter.limit : 0;
+  g_auto(GStrv) agents = all ? NULL : access_readable_agents(d, caller_get(m));
+  ShiftdRunQuery q = list_query(&lc->filter, agents ? uid : SHIFTD_RUN_QUERY_ANYONE, (const char *const *)agents);
+  g_autoptr(GError) gerror = NULL;
+  g_autoptr(GPtrArray) rows = shiftd_store_list_runs(d->store, &q, &gerror);
+  if (rows == NULL)
+    return sd_bus_reply_method_errorf(m, SHIFTD_ERROR_BUSY, "cannot read the runs: %s", gerror->message);
 
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
   int r = sd_bus_message_new_method_return(m, &reply);
@@ -294,11 +314,17 @@ reply_runs(Daemon *d, sd_bus_message *m, ListCall *lc, gboolean all)
   r = sd_bus_message_open_container(reply, 'a', "(ssssto)");
   if (r < 0)
     return r;
-  for (guint i = first; i < matches->len; i++) {
-    Run *run = g_ptr_array_index(matches, i);
-    const ShiftdRunRow *row = run->published;
-    r = sd_bus_message_append(reply, "(ssssto)", row->name, row->agent, row->state, row->summary, row->created_at,
-                              run->path);
+  for (guint i = 0; i < rows->len; i++) {
+    const ShiftdRunRow *row = g_ptr_array_index(rows, i);
+    Run *held = g_hash_table_lookup(d->runs, row->name);
+    if (held && held->published == NULL)
+      continue; /* its receipt is on disk but not yet given */
+    if (held)
+      row = held->published;
+    g_autofree char *path = shiftd_object_path(SHIFTD_RUN_PATH_PREFIX, row->name);
+    r = sd_bus_message_append(reply, "(ssssto)", row->name, row->agent, shiftd_run_state_to_string(row->state),
+                              row->summary, row->created_at,
+                              path);
     if (r < 0)
       return r;
   }
@@ -316,6 +342,20 @@ list_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpo
   /* refused read-foreign: the caller still sees its own runs */
   reply_runs(d, m, lc, allowed);
   list_call_free(lc);
+}
+
+/* Would the filter match a run the caller may not read? */
+static gboolean
+matches_foreign(Daemon *d, const RunFilter *f, const CallerCreds *caller)
+{
+  g_auto(GStrv) agents = access_readable_agents(d, caller);
+  if (agents == NULL)
+    return FALSE;
+  ShiftdRunQuery q = list_query(f, caller->uid, (const char *const *)agents);
+  q.unreadable = TRUE;
+  q.limit = 1;
+  g_autoptr(GPtrArray) rows = shiftd_store_list_runs(d->store, &q, NULL);
+  return rows == NULL || rows->len > 0;
 }
 
 static int
@@ -340,12 +380,7 @@ method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
   }
   /* ask polkit only when there is something foreign to show */
-  gboolean foreign = FALSE;
-  for (guint i = 0; i < d->run_order->len && !foreign; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
-    foreign = run_matches(run, &lc->filter) && !access_allowed_without_polkit(d, uid, run, NULL, ACCESS_READ);
-  }
-  if (!foreign) {
+  if (!matches_foreign(d, &lc->filter, caller_get(m))) {
     r = reply_runs(d, m, lc, TRUE);
     list_call_free(lc);
     return r < 0 ? r : 1;
@@ -507,12 +542,11 @@ wake_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpo
     sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "expected an agent name");
     return;
   }
-  Agent *agent = daemon_find_agent(d, name);
-  if (agent == NULL) {
+  if (daemon_find_agent(d, name) == NULL) {
     sd_bus_reply_method_errorf(m, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", name);
     return;
   }
-  agent_schedule_wake(agent, "timer");
+  agent_schedule_wake_named(d, name, "timer");
   sd_bus_reply_method_return(m, NULL);
 }
 

@@ -100,8 +100,20 @@ run_as_lookup_uid(uid_t uid)
   return as;
 }
 
+gboolean
+run_as_wants_caller(const AgentConfig *config, guint32 owner)
+{
+  return geteuid() == 0 && g_str_equal(config->name, "default") && owner != 0;
+}
+
 RunAs *
 run_as_for(const AgentConfig *config, const RunAs *user, guint32 owner)
+{
+  return run_as_for_caller(config, user, owner, NULL);
+}
+
+RunAs *
+run_as_for_caller(const AgentConfig *config, const RunAs *user, guint32 owner, const RunAs *caller)
 {
   if (geteuid() != 0) {
     RunAs *as = run_as_new(RUN_AS_DAEMON, config->name);
@@ -109,10 +121,10 @@ run_as_for(const AgentConfig *config, const RunAs *user, guint32 owner)
     as->gid = getegid();
     return as;
   }
-  if (g_str_equal(config->name, "default") && owner != 0) {
+  if (run_as_wants_caller(config, owner)) {
     g_autofree char *home = g_strdup_printf("default.%u", owner);
-    g_autoptr(RunAs) caller = run_as_lookup_uid(owner);
-    return copy(caller, home);
+    g_autoptr(RunAs) looked_up = caller && caller->uid == owner ? NULL : run_as_lookup_uid(owner);
+    return copy(looked_up ? looked_up : caller, home);
   }
   if (user != NULL)
     return copy(user, config->name);

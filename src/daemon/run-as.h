@@ -42,6 +42,13 @@ RunAs *run_as_lookup_uid(uid_t uid);
  *   User= (resolved: `user`) -> that user
  *   anything else            -> RUN_AS_DYNAMIC, named after the agent */
 RunAs *run_as_for(const AgentConfig *config, const RunAs *user, guint32 owner);
+/* Whether run_as_for() reads the user database (the default agent's runs
+ * that a root daemon runs as their caller): then look `owner` up with
+ * run_as_lookup_uid() where waiting does no harm and hand it to
+ * run_as_for_caller(), which asks nothing itself when given it. */
+gboolean run_as_wants_caller(const AgentConfig *config, guint32 owner);
+RunAs *run_as_for_caller(const AgentConfig *config, const RunAs *user, guint32 owner,
+                         const RunAs *caller /* nullable */);
 
 /* The dynamic user's name for an agent: "shiftd-NAME", shortened with a hash
  * where NAME is long (user names have at most 31 characters). */

@@ -8,6 +8,7 @@
 #include "daemon-bus.h"
 #include "log.h"
 #include "run-engine.h"
+#include "run-table.h"
 #include "run.h"
 #include "sd-glue.h"
 #include "shiftd-names.h"
@@ -16,6 +17,135 @@
 
 #define EVENTS_DEFAULT_MAX 1000
 #define EVENTS_LIMIT 10000
+
+static gboolean
+strv_equal(char **a, char **b)
+{
+  return g_strv_equal((const char *const *)a, (const char *const *)b);
+}
+
+/* Names of the Run properties that differ between two records. */
+static GPtrArray *
+changed_properties(const ShiftdRunRow *a, const ShiftdRunRow *b)
+{
+  GPtrArray *names = g_ptr_array_new();
+#define STR(field, prop) \
+  if (g_strcmp0(a->field, b->field) != 0) \
+    g_ptr_array_add(names, (gpointer)prop);
+#define NUM(field, prop) \
+  if (a->field != b->field) \
+    g_ptr_array_add(names, (gpointer)prop);
+  STR(agent, "Agent");
+  STR(task, "Task");
+  NUM(trigger, "Trigger");
+  NUM(state, "State");
+  STR(summary, "Summary");
+  STR(result, "Result");
+  STR(error, "Error");
+  STR(question, "Question");
+  if (!strv_equal(a->choices, b->choices))
+    g_ptr_array_add(names, (gpointer) "Choices");
+  NUM(decision_deadline, "DecisionDeadline");
+  NUM(step, "Step");
+  NUM(attempt, "Attempt");
+  NUM(event_count, "EventCount");
+  NUM(created_at, "CreatedAt");
+  NUM(started_at, "StartedAt");
+  NUM(updated_at, "UpdatedAt");
+  NUM(finished_at, "FinishedAt");
+  STR(unit, "Unit");
+  NUM(owner, "Owner");
+#undef STR
+#undef NUM
+  g_ptr_array_add(names, NULL);
+  return names;
+}
+
+static int
+emit_decision_requested(Daemon *d, Run *run)
+{
+  _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+  int r = sd_bus_message_new_signal(d->bus, &m, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "DecisionRequested");
+  if (r < 0)
+    return r;
+  /* on the system bus the question is for those who may read it, by call */
+  gboolean content = d->mode == DAEMON_MODE_USER;
+  char *none[] = { NULL };
+  r = sd_bus_message_append(m, "sos", run->published->name, run->path, content ? run->published->question : "");
+  if (r < 0)
+    return r;
+  r = sd_bus_message_append_strv(m, content ? run->published->choices : none);
+  if (r < 0)
+    return r;
+  return sd_bus_send(d->bus, m, NULL);
+}
+
+void
+run_bus_published(Run *run, const ShiftdRunRow *old, GArray *events)
+{
+  Daemon *d = run->daemon;
+  ShiftdRunRow *now = run->published;
+  int r;
+
+  if (old == NULL) {
+    r = sd_bus_emit_object_added(d->bus, run->path);
+    if (r < 0)
+      log_warning("cannot announce %s: %s", run->path, g_strerror(-r));
+    r = sd_bus_emit_signal(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "RunStarted", "so",
+                           now->name, run->path);
+    if (r < 0)
+      log_warning("cannot emit RunStarted: %s", g_strerror(-r));
+  } else {
+    g_autoptr(GPtrArray) names = changed_properties(old, now);
+    if (names->len > 1) {
+      r = sd_bus_emit_properties_changed_strv(d->bus, run->path, SHIFTD_RUN_IFACE, (char **)names->pdata);
+      if (r < 0)
+        log_warning("cannot emit PropertiesChanged for %s: %s", now->name, g_strerror(-r));
+    }
+  }
+
+  for (guint i = 0; i < events->len; i++) {
+    RunEvent *e = &g_array_index(events, RunEvent, i);
+    /* Signals reach everyone on the bus; on the system bus that includes other
+     * users, so the content is left to GetEvents, which checks who asks. */
+    const char *json = d->mode == DAEMON_MODE_SYSTEM ? SHIFTD_EVENT_REDACTED : e->json;
+    r = sd_bus_emit_signal(d->bus, run->path, SHIFTD_RUN_IFACE, "Event", "utss", e->seq, e->time, e->kind, json);
+    if (r < 0)
+      log_warning("cannot emit Event for %s: %s", now->name, g_strerror(-r));
+  }
+
+  if (old && old->state == now->state)
+    return;
+  if (shiftd_run_state_final(now->state)) {
+    r = sd_bus_emit_signal(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "RunFinished", "sos", now->name,
+                           run->path, shiftd_run_state_to_string(now->state));
+    if (r < 0)
+      log_warning("cannot emit RunFinished: %s", g_strerror(-r));
+  } else if (now->state == SHIFTD_RUN_WAITING) {
+    r = emit_decision_requested(d, run);
+    if (r < 0)
+      log_warning("cannot emit DecisionRequested: %s", g_strerror(-r));
+  }
+}
+
+void
+run_bus_summary_changed(Run *run)
+{
+  if (run->published == NULL)
+    return;
+  int r = sd_bus_emit_properties_changed(run->daemon->bus, run->path, SHIFTD_RUN_IFACE, "Summary", NULL);
+  if (r < 0)
+    log_warning("cannot emit Summary change for %s: %s", run->pending->name, g_strerror(-r));
+}
+
+void
+run_bus_unlisted(Run *run)
+{
+  int r = sd_bus_emit_object_removed(run->daemon->bus, run->path);
+  if (r < 0)
+    log_warning("cannot announce that %s left the list: %s", run->path, g_strerror(-r));
+}
+
 
 /* Content-bearing properties are shown only to callers who may read the run.
  * A signal (InterfacesAdded, PropertiesChanged) reaches everyone on the bus:
@@ -36,6 +166,13 @@ may_read(Run *run, sd_bus *bus, sd_bus_message *reply)
   { \
     Run *run = userdata; \
     return sd_bus_message_append(reply, "s", run->published->field); \
+  }
+#define PUBLIC_NAME(fn, expr) \
+  static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
+                void *userdata, sd_bus_error *error) \
+  { \
+    Run *run = userdata; \
+    return sd_bus_message_append(reply, "s", expr); \
   }
 #define PRIVATE_STRING(fn, field) \
   static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
@@ -61,8 +198,8 @@ may_read(Run *run, sd_bus *bus, sd_bus_message *reply)
 
 PUBLIC_STRING(prop_name, name)
 PUBLIC_STRING(prop_agent, agent)
-PUBLIC_STRING(prop_trigger, trigger)
-PUBLIC_STRING(prop_state, state)
+PUBLIC_NAME(prop_trigger, shiftd_run_trigger_to_string(run->published->trigger))
+PUBLIC_NAME(prop_state, shiftd_run_state_to_string(run->published->state))
 PUBLIC_STRING(prop_unit, unit)
 PRIVATE_STRING(prop_task, task)
 PRIVATE_STRING(prop_result, result)
@@ -84,7 +221,7 @@ prop_summary(sd_bus *bus, const char *path, const char *iface, const char *prop,
 {
   Run *run = userdata;
   Daemon *d = run->daemon;
-  if (run->worker && g_str_equal(run->published->state, SHIFTD_STATE_RUNNING)) {
+  if (run->worker && run->published->state == SHIFTD_RUN_RUNNING) {
     guint pos = slot_limiter_get_position(d->slots, run->worker);
     if (pos > 0) {
       g_autofree char *text = g_strdup_printf("waiting for a model slot (%u of %u in the queue; %u slots busy)", pos,
@@ -94,7 +231,7 @@ prop_summary(sd_bus *bus, const char *path, const char *iface, const char *prop,
     }
   }
   if (!may_read(run, bus, reply))
-    return sd_bus_message_append(reply, "s", run->published->state);
+    return sd_bus_message_append(reply, "s", shiftd_run_state_to_string(run->published->state));
   return sd_bus_message_append(reply, "s", run->published->summary);
 }
 
@@ -155,7 +292,7 @@ static RunCall *
 run_call_new(Run *run)
 {
   RunCall *rc = g_new0(RunCall, 1);
-  rc->run = run;
+  rc->run = run_ref(run);
   return rc;
 }
 
@@ -163,6 +300,7 @@ static void
 run_call_free(RunCall *rc)
 {
   g_free(rc->choice);
+  run_unref(rc->run);
   g_free(rc);
 }
 
@@ -286,23 +424,23 @@ RUN_VTABLE(run_vtable_system, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION);
 static int
 run_find(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
 {
-  Run *run = daemon_find_run_by_path(userdata, path);
+  char *name = NULL;
+  if (sd_bus_path_decode(path, SHIFTD_RUN_PATH_PREFIX, &name) <= 0)
+    return 0;
+  Run *run = daemon_find_run(userdata, name);
+  free(name);
   if (run == NULL)
     return 0;
   *found = run;
   return 1;
 }
 
+/* The live runs and the window of recent ones: GetManagedObjects stays
+ * bounded however long the history. */
 static int
 run_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error)
 {
-  Daemon *d = userdata;
-  g_autoptr(GPtrArray) paths = g_ptr_array_new();
-  for (guint i = 0; i < d->run_order->len; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
-    if (run->published)
-      g_ptr_array_add(paths, run->path);
-  }
+  g_autoptr(GPtrArray) paths = run_table_listed_paths(userdata);
   return bus_paths_to_nodes(paths, nodes);
 }
 

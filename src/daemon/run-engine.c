@@ -4,12 +4,14 @@
 
 #include "agent.h"
 #include "backend.h"
-#include "bus-errors.h"
+#include "core-error.h"
 #include "json-util.h"
 #include "launch-spec.h"
 #include "log.h"
 #include "protocol.h"
 #include "run-name.h"
+#include "run-table.h"
+#include "schedule-rules.h"
 #include "shiftd-names.h"
 #include "slot-limiter.h"
 #include "time-span.h"
@@ -27,14 +29,15 @@ static const char *const worker_event_kinds[] = {
 };
 
 static void schedule_launch(Daemon *d);
-static void arm_timeout(Run *run);
-static void arm_decision_deadline(Run *run);
+static int arm_timeout(Run *run);
+static int arm_decision_deadline(Run *run);
+static void fail_unarmed(Run *run, const char *what, int r);
 
 static void
 set_summary(Run *run, const char *text)
 {
   g_autofree char *line = shiftd_one_line(text, SUMMARY_MAX);
-  shiftd_set_string(&run->pending->summary, line);
+  shiftd_set_string(&run_edit(run)->summary, line);
 }
 
 static void
@@ -57,7 +60,7 @@ unique_run_name(Daemon *d, const char *agent)
   for (guint len = 4;; len++) {
     for (guint tries = 0; tries < 32; tries++) {
       char *name = shiftd_run_name_generate(agent, len, d->rand);
-      if (!g_hash_table_contains(d->runs, name))
+      if (!run_table_name_taken(d, name))
         return name;
       g_free(name);
     }
@@ -137,15 +140,15 @@ receipt_committed(Run *run, const GError *error, gpointer user_data)
   g_autofree Continuation *c = user_data;
   if (c->cb)
     c->cb(run, error, c->user_data);
+  static const char *const last_run[] = { "LastRun", "LastRunAt", NULL };
   if (error == NULL && c->agent && c->agent->published)
-    sd_bus_emit_properties_changed(run->daemon->bus, c->agent->path, SHIFTD_AGENT_IFACE, "LastRun", "LastRunAt",
-                                   NULL);
-  if (error == NULL && g_str_equal(run->pending->state, SHIFTD_STATE_QUEUED))
+    run->daemon->observer->agent_changed(c->agent, last_run);
+  if (error == NULL && run->pending->state == SHIFTD_RUN_QUEUED)
     enqueue_launch(run);
 }
 
 Run *
-engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger, guint32 owner,
+engine_start_run(Daemon *d, Agent *agent, const char *task, ShiftdRunTrigger trigger, guint32 owner,
                  const RunOptions *options, RunCommitted cb, gpointer user_data, GError **error)
 {
   if (d->stopping) {
@@ -157,7 +160,7 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
   Run *live = agent_has_schedule(agent) ? agent_live_run(agent) : NULL;
   if (live) {
     g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_BUSY, "agent %s already has a live run, %s (%s)",
-                agent->name, live->pending->name, live->pending->state);
+                agent->name, live->pending->name, shiftd_run_state_to_string(live->pending->state));
     return NULL;
   }
 
@@ -166,7 +169,7 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
   row->name = unique_run_name(d, agent->name);
   shiftd_set_string(&row->agent, agent->name);
   shiftd_set_string(&row->task, task);
-  shiftd_set_string(&row->trigger, trigger);
+  row->trigger = trigger;
   row->owner = owner;
   row->created_at = row->updated_at = shiftd_now_realtime_usec();
   shiftd_set_string(&row->model, options && options->model ? options->model : "");
@@ -175,13 +178,12 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
   row->timeout_usec = options && options->timeout_usec ? options->timeout_usec : d->config->run_timeout_usec;
 
   Run *run = run_new(d, row, FALSE);
-  g_hash_table_insert(d->runs, run->pending->name, run);
-  g_ptr_array_add(d->run_order, run);
+  run_table_add_live(d, run);
   set_summary(run, "queued");
 
   JsonObject *data = json_object_new();
   json_object_set_string_member(data, "agent", agent->name);
-  json_object_set_string_member(data, "trigger", trigger);
+  json_object_set_string_member(data, "trigger", shiftd_run_trigger_to_string(trigger));
   json_object_set_int_member(data, "owner", owner);
   g_autofree char *task_head = shiftd_utf8_truncate(task, EVENT_TEXT_MAX);
   json_object_set_string_member(data, "task", task_head);
@@ -201,7 +203,8 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger,
   Continuation *c = continuation_new(cb, user_data);
   c->agent = agent;
   run_txn_commit(t, receipt_committed, c);
-  log_run(LOG_INFO, row->name, agent->name, "run created (%s, uid %u)", trigger, owner);
+  log_run(LOG_INFO, row->name, agent->name, "run created (%s, uid %u)", shiftd_run_trigger_to_string(trigger),
+          owner);
   return run;
 }
 
@@ -212,8 +215,8 @@ account_attempt_time(Run *run)
 {
   if (run->attempt_started_mono == 0)
     return;
-  guint64 now = (guint64)g_get_monotonic_time();
-  run->pending->active_usec += now - run->attempt_started_mono;
+  guint64 now = shiftd_now_monotonic_usec();
+  run_edit(run)->active_usec += now - run->attempt_started_mono;
   run->attempt_started_mono = 0;
   run->timeout_source = sd_event_source_disable_unref(run->timeout_source);
 }
@@ -230,16 +233,16 @@ clear_question(ShiftdRunRow *row)
 
 /* Stages the final state and the final event. */
 static void
-stage_final(RunTxn *t, Run *run, const char *state, const char *kind, JsonObject *data)
+stage_final(RunTxn *t, Run *run, ShiftdRunState state, const char *kind, JsonObject *data)
 {
-  ShiftdRunRow *row = run->pending;
+  ShiftdRunRow *row = run_edit(run);
   account_attempt_time(run);
   run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
   if (run->in_launch_queue) {
     g_queue_remove(&run->daemon->launch_queue, run);
     run->in_launch_queue = FALSE;
   }
-  shiftd_set_string(&row->state, state);
+  row->state = state;
   shiftd_set_string(&row->unit, "");
   clear_question(row);
   g_clear_pointer(&row->answer, g_free);
@@ -253,18 +256,27 @@ stage_final(RunTxn *t, Run *run, const char *state, const char *kind, JsonObject
 static void
 fail_run(Run *run, const char *reason, RunCommitted cb, gpointer user_data)
 {
-  if (shiftd_run_state_is_final(run->pending->state))
+  if (shiftd_run_state_final(run->pending->state))
     return;
   log_run(LOG_WARNING, run->pending->name, run->pending->agent, "failed: %s", reason);
   RunTxn *t = run_txn_begin(run);
-  shiftd_set_string(&run->pending->error, reason);
+  shiftd_set_string(&run_edit(run)->error, reason);
   set_summaryf(run, "failed: %s", reason);
   JsonObject *data = json_object_new();
   json_object_set_string_member(data, "error", reason);
-  stage_final(t, run, SHIFTD_STATE_FAILED, "failed", data);
+  stage_final(t, run, SHIFTD_RUN_FAILED, "failed", data);
   run_txn_commit(t, cb, user_data);
   if (run->worker)
     worker_abandon(run->worker, reason);
+}
+
+/* A timeout or deadline that cannot be armed would never fire: the run
+ * fails now and says why, rather than wait for ever. */
+static void
+fail_unarmed(Run *run, const char *what, int r)
+{
+  g_autofree char *why = g_strdup_printf("cannot arm the %s: %s", what, g_strerror(-r));
+  fail_run(run, why, NULL, NULL);
 }
 
 /* --- launching attempts --- */
@@ -280,8 +292,12 @@ static void
 schedule_launch(Daemon *d)
 {
   if (d->launch_source == NULL) {
-    if (sd_event_add_defer(d->event, &d->launch_source, on_launch, d) < 0)
+    int r = sd_event_add_defer(d->event, &d->launch_source, on_launch, d);
+    if (r < 0) {
+      /* the queue stays; the next schedule_launch() (a worker gone, a new run) tries again */
+      log_error("cannot schedule launching queued runs: %s", g_strerror(-r));
       return;
+    }
   }
   sd_event_source_set_enabled(d->launch_source, SD_EVENT_ONESHOT);
 }
@@ -296,7 +312,7 @@ build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
   json_object_set_string_member(hello, "run", row->name);
   json_object_set_string_member(hello, "agent", row->agent);
   json_object_set_int_member(hello, "attempt", attempt);
-  json_object_set_string_member(hello, "trigger", row->trigger);
+  json_object_set_string_member(hello, "trigger", shiftd_run_trigger_to_string(row->trigger));
   json_object_set_string_member(hello, "task", row->task);
   run_load_checkpoint(run);
   json_object_set_int_member(hello, "step", run->checkpoint_step);
@@ -326,13 +342,29 @@ build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
   return hello;
 }
 
+/* What the launch of a run wanted from the user database is in: back into
+ * the queue (the run is found by name: it may have ended meanwhile). */
+static void
+launch_prepared(Daemon *d, const char *name, const GError *error)
+{
+  Run *run = g_hash_table_lookup(d->runs, name);
+  if (run == NULL || run->pending->state != SHIFTD_RUN_QUEUED)
+    return;
+  if (error) {
+    g_autofree char *why = g_strdup_printf("cannot start a worker: %s", error->message);
+    fail_run(run, why, NULL, NULL);
+    return;
+  }
+  enqueue_launch(run);
+}
+
 static void
 launch_attempt(Run *run)
 {
   Daemon *d = run->daemon;
   ShiftdRunRow *row = run->pending;
   run->in_launch_queue = FALSE;
-  if (!g_str_equal(row->state, SHIFTD_STATE_QUEUED))
+  if (row->state != SHIFTD_RUN_QUEUED)
     return;
 
   Agent *agent = daemon_find_agent(d, row->agent);
@@ -353,6 +385,10 @@ launch_attempt(Run *run)
     fail_run(run, why, NULL, NULL);
     return;
   }
+
+  /* the user database is read on a thread: launch_prepared() brings it back */
+  if (!launch_spec_prepare(d, agent, run, launch_prepared))
+    return;
 
   guint32 attempt = row->attempt + 1;
   g_autoptr(GError) error = NULL;
@@ -375,14 +411,15 @@ launch_attempt(Run *run)
   JsonObject *hello = build_hello(run, agent, attempt, spec);
   run->worker = w;
   d->live_workers++;
-  run->attempt_started_mono = (guint64)g_get_monotonic_time();
+  run->attempt_started_mono = shiftd_now_monotonic_usec();
 
   gboolean resumed = run->resume_next;
   run->resume_next = FALSE;
+  row = run_edit(run);
   row->attempt = attempt;
   if (row->started_at == 0)
     row->started_at = shiftd_now_realtime_usec();
-  shiftd_set_string(&row->state, SHIFTD_STATE_RUNNING);
+  row->state = SHIFTD_RUN_RUNNING;
   shiftd_set_string(&row->unit, w->unit);
 
   JsonObject *data = json_object_new();
@@ -406,7 +443,9 @@ launch_attempt(Run *run)
           d->backend->name, w->unit[0] ? " " : "", w->unit);
 
   worker_send(w, hello);
-  arm_timeout(run);
+  int r = arm_timeout(run);
+  if (r < 0)
+    fail_unarmed(run, "run's timeout", r);
 }
 
 void
@@ -439,15 +478,16 @@ on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata)
   return 0;
 }
 
-static void
+static int
 arm_timeout(Run *run)
 {
   ShiftdRunRow *row = run->pending;
   run->timeout_source = sd_event_source_disable_unref(run->timeout_source);
   if (row->timeout_usec == 0 || row->timeout_usec == SHIFTD_USEC_INFINITY)
-    return;
+    return 0;
   guint64 left = row->timeout_usec > row->active_usec ? row->timeout_usec - row->active_usec : 0;
-  sd_event_add_time_relative(run->daemon->event, &run->timeout_source, CLOCK_MONOTONIC, left, 0, on_run_timeout, run);
+  return sd_event_add_time_relative(run->daemon->event, &run->timeout_source, CLOCK_MONOTONIC, left, 0,
+                                    on_run_timeout, run);
 }
 
 static void stage_answer(RunTxn *t, Run *run, const char *answer, const char *by, const char *via);
@@ -458,7 +498,7 @@ on_decision_deadline(sd_event_source *s, uint64_t usec, void *userdata)
   Run *run = userdata;
   ShiftdRunRow *row = run->pending;
   run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
-  if (!g_str_equal(row->state, SHIFTD_STATE_WAITING))
+  if (row->state != SHIFTD_RUN_WAITING)
     return 0;
   if (row->decision_default == NULL) {
     fail_run(run, "no answer before the deadline", NULL, NULL);
@@ -472,14 +512,14 @@ on_decision_deadline(sd_event_source *s, uint64_t usec, void *userdata)
   return 0;
 }
 
-static void
+static int
 arm_decision_deadline(Run *run)
 {
   run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
   if (run->pending->decision_deadline == 0)
-    return;
-  sd_event_add_time(run->daemon->event, &run->deadline_source, CLOCK_REALTIME, run->pending->decision_deadline, 0,
-                    on_decision_deadline, run);
+    return 0;
+  return sd_event_add_time(run->daemon->event, &run->deadline_source, CLOCK_REALTIME,
+                           run->pending->decision_deadline, 0, on_decision_deadline, run);
 }
 
 /* --- worker messages --- */
@@ -526,7 +566,7 @@ summarize_event(Run *run, const char *kind, JsonObject *data)
   } else if (g_str_equal(kind, "model_reply")) {
     /* Step counts model calls answered. */
     if (step > 0 && (guint64)step > run->pending->step)
-      run->pending->step = (guint32)MIN(step, G_MAXUINT32);
+      run_edit(run)->step = (guint32)MIN(step, G_MAXUINT32);
     JsonArray *calls = shiftd_json_get_array(data, "tool_calls");
     if (calls && json_array_get_length(calls) > 0) {
       g_autoptr(GString) names = g_string_new(NULL);
@@ -587,11 +627,12 @@ on_checkpoint_message(Worker *w, Run *run, JsonObject *msg)
   step = CLAMP(step, 0, G_MAXUINT32);
   g_autofree char *text = shiftd_json_to_string(messages);
   RunTxn *t = run_txn_begin(run);
-  if ((guint64)step > run->pending->step)
-    run->pending->step = (guint32)step;
+  ShiftdRunRow *row = run_edit(run);
+  if ((guint64)step > row->step)
+    row->step = (guint32)step;
   run_txn_checkpoint(t, (guint32)step, text);
   /* The conversation now holds the answer; later attempts get it from there. */
-  g_clear_pointer(&run->pending->answer, g_free);
+  g_clear_pointer(&row->answer, g_free);
   commit_and_ack(t, w, msg);
 }
 
@@ -649,8 +690,9 @@ check_question(const char *question, JsonArray *choices)
 static void
 on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
 {
-  ShiftdRunRow *row = run->pending;
+  ShiftdRunRow *row = run_edit(run);
   RunTxn *t = NULL;
+  int armed = 0; /* < 0: the decision deadline could not be armed */
   JsonObject *data = json_object_new();
   gint64 full = shiftd_json_get_int(msg, "full_bytes", 0);
 
@@ -660,14 +702,14 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     shiftd_set_string(&row->result, result);
     set_summary(run, result[0] ? result : "done");
     json_object_set_string_member(data, "result", result);
-    stage_final(t, run, SHIFTD_STATE_DONE, "done", data);
+    stage_final(t, run, SHIFTD_RUN_DONE, "done", data);
   } else if (g_str_equal(type, "no_work")) {
     t = run_txn_begin(run);
     g_autofree char *reason = bounded_text(t, "reason", shiftd_json_get_string(msg, "reason", ""), full);
     shiftd_set_string(&row->result, reason);
     set_summaryf(run, "no work: %s", reason[0] ? reason : "nothing to do");
     json_object_set_string_member(data, "reason", reason);
-    stage_final(t, run, SHIFTD_STATE_IDLE, "no_work", data);
+    stage_final(t, run, SHIFTD_RUN_IDLE, "no_work", data);
   } else if (g_str_equal(type, "error")) {
     t = run_txn_begin(run);
     g_autofree char *reason =
@@ -675,7 +717,7 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     shiftd_set_string(&row->error, reason);
     set_summaryf(run, "failed: %s", reason);
     json_object_set_string_member(data, "error", reason);
-    stage_final(t, run, SHIFTD_STATE_FAILED, "failed", data);
+    stage_final(t, run, SHIFTD_RUN_FAILED, "failed", data);
   } else { /* ask */
     const char *question = shiftd_json_get_string(msg, "question", "");
     JsonArray *arr = shiftd_json_get_array(msg, "choices");
@@ -696,17 +738,16 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     if (dflt == NULL && agent && agent->config->decision_default)
       dflt = agent->config->decision_default;
     gint64 timeout = shiftd_json_get_int(msg, "timeout_usec", 0);
-    if (timeout <= 0 && agent)
-      timeout = (gint64)MIN(agent->config->decision_timeout, (guint64)G_MAXINT64);
 
     account_attempt_time(run);
-    shiftd_set_string(&row->state, SHIFTD_STATE_WAITING);
+    row->state = SHIFTD_RUN_WAITING;
     shiftd_set_string(&row->unit, "");
     shiftd_set_string(&row->question, question);
     g_strfreev(row->choices);
     row->choices = g_strv_builder_end(choices);
     row->decision_default = g_strdup(dflt);
-    row->decision_deadline = timeout > 0 ? shiftd_now_realtime_usec() + (guint64)timeout : 0;
+    row->decision_deadline = schedule_decision_deadline(timeout, agent ? agent->config->decision_timeout : 0,
+                                                        shiftd_now_realtime_usec());
     set_summaryf(run, "waiting for an answer: %s", question);
 
     json_object_set_string_member(data, "question", question);
@@ -719,11 +760,13 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     json_object_set_int_member(data, "deadline", (gint64)row->decision_deadline);
     t = run_txn_begin(run);
     run_txn_event(t, "asked", data);
-    arm_decision_deadline(run);
+    armed = arm_decision_deadline(run);
   }
   w->ended = TRUE;
   log_run(LOG_INFO, row->name, row->agent, "%s", row->summary);
   commit_and_ack(t, w, msg);
+  if (armed < 0)
+    fail_unarmed(run, "decision deadline", armed);
 }
 
 void
@@ -776,7 +819,7 @@ engine_worker_gone(Worker *w, const char *reason)
   run->worker = NULL;
   d->live_workers--;
 
-  if (!d->stopping && !w->ended && !w->abandoned && g_str_equal(run->pending->state, SHIFTD_STATE_RUNNING)) {
+  if (!d->stopping && !w->ended && !w->abandoned && run->pending->state == SHIFTD_RUN_RUNNING) {
     g_autofree char *why = reason ? g_strdup(reason) : g_strdup("the worker exited without a result");
     fail_run(run, why, NULL, NULL);
   }
@@ -795,18 +838,18 @@ engine_slot_granted(gpointer waiter, gpointer user_data)
 {
   Worker *w = waiter;
   worker_send(w, shiftd_protocol_message_new("slot"));
-  run_emit_summary_changed(w->run);
+  w->daemon->observer->run_summary_changed(w->run);
 }
 
 void
 engine_slots_changed(gpointer user_data)
 {
   Daemon *d = user_data;
-  sd_bus_emit_properties_changed(d->bus, SHIFTD_MANAGER_PATH, SHIFTD_MANAGER_IFACE, "ModelSlotsInUse",
-                                 "ModelQueueLength", NULL);
+  static const char *const slots[] = { "ModelSlotsInUse", "ModelQueueLength", NULL };
+  d->observer->manager_changed(d, slots);
   for (GList *l = slot_limiter_get_queue(d->slots); l; l = l->next) {
     Worker *w = l->data;
-    run_emit_summary_changed(w->run);
+    w->daemon->observer->run_summary_changed(w->run);
   }
 }
 
@@ -816,18 +859,19 @@ gboolean
 engine_cancel(Run *run, guint32 uid, RunCommitted cb, gpointer user_data, GError **error)
 {
   ShiftdRunRow *row = run->pending;
-  if (shiftd_run_state_is_final(row->state)) {
+  if (shiftd_run_state_final(row->state)) {
     g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_ALREADY_FINISHED, "run %s has already finished (%s)",
-                row->name, row->state);
+                row->name, shiftd_run_state_to_string(row->state));
     return FALSE;
   }
+  row = run_edit(run);
   g_autofree char *who = g_strdup_printf("uid %u", uid);
   set_summaryf(run, "cancelled by %s", who);
   JsonObject *data = json_object_new();
   json_object_set_int_member(data, "uid", uid);
-  json_object_set_string_member(data, "previous_state", row->state);
+  json_object_set_string_member(data, "previous_state", shiftd_run_state_to_string(row->state));
   RunTxn *t = run_txn_begin(run);
-  stage_final(t, run, SHIFTD_STATE_CANCELLED, "cancelled", data);
+  stage_final(t, run, SHIFTD_RUN_CANCELLED, "cancelled", data);
   run_txn_commit(t, cb, user_data);
   log_run(LOG_NOTICE, row->name, row->agent, "cancelled by %s", who);
   if (run->worker) {
@@ -840,7 +884,7 @@ engine_cancel(Run *run, guint32 uid, RunCommitted cb, gpointer user_data, GError
 static void
 stage_answer(RunTxn *t, Run *run, const char *answer, const char *by, const char *via)
 {
-  ShiftdRunRow *row = run->pending;
+  ShiftdRunRow *row = run_edit(run);
   JsonObject *data = json_object_new();
   json_object_set_string_member(data, "answer", answer);
   json_object_set_string_member(data, "question", row->question);
@@ -849,7 +893,7 @@ stage_answer(RunTxn *t, Run *run, const char *answer, const char *by, const char
   run->deadline_source = sd_event_source_disable_unref(run->deadline_source);
   clear_question(row);
   shiftd_set_string(&row->answer, answer);
-  shiftd_set_string(&row->state, SHIFTD_STATE_QUEUED);
+  row->state = SHIFTD_RUN_QUEUED;
   set_summaryf(run, "answered \"%s\"; continuing", answer);
   run_txn_event(t, "answered", data);
 }
@@ -859,9 +903,9 @@ engine_answer(Run *run, const char *choice, guint32 uid, const char *via, RunCom
               GError **error)
 {
   ShiftdRunRow *row = run->pending;
-  if (!g_str_equal(row->state, SHIFTD_STATE_WAITING)) {
+  if (row->state != SHIFTD_RUN_WAITING) {
     g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_NOT_WAITING, "run %s is not waiting for an answer (%s)",
-                row->name, row->state);
+                row->name, shiftd_run_state_to_string(row->state));
     return FALSE;
   }
   if (!g_utf8_validate(choice, -1, NULL) || strlen(choice) > SHIFTD_MAX_TASK_BYTES) {
@@ -892,22 +936,26 @@ engine_answer(Run *run, const char *choice, guint32 uid, const char *via, RunCom
 void
 engine_recover(Daemon *d)
 {
-  for (guint i = 0; i < d->run_order->len; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
+  g_autoptr(GPtrArray) live = run_table_live_runs(d);
+  for (guint i = 0; i < live->len; i++) {
+    Run *run = g_ptr_array_index(live, i);
     ShiftdRunRow *row = run->pending;
-    if (g_str_equal(row->state, SHIFTD_STATE_RUNNING)) {
+    if (row->state == SHIFTD_RUN_RUNNING) {
+      row = run_edit(run);
       /* Its worker died with the previous daemon: the next attempt resumes. */
       run->resume_next = TRUE;
-      shiftd_set_string(&row->state, SHIFTD_STATE_QUEUED);
+      row->state = SHIFTD_RUN_QUEUED;
       shiftd_set_string(&row->unit, "");
       set_summaryf(run, "lost its worker; waiting to resume");
       RunTxn *t = run_txn_begin(run);
       run_txn_commit(t, NULL, NULL);
       enqueue_launch(run);
-    } else if (g_str_equal(row->state, SHIFTD_STATE_QUEUED)) {
+    } else if (row->state == SHIFTD_RUN_QUEUED) {
       enqueue_launch(run);
-    } else if (g_str_equal(row->state, SHIFTD_STATE_WAITING)) {
-      arm_decision_deadline(run);
+    } else if (row->state == SHIFTD_RUN_WAITING) {
+      int r = arm_decision_deadline(run);
+      if (r < 0)
+        fail_unarmed(run, "decision deadline", r);
     }
   }
 }
@@ -920,9 +968,10 @@ engine_stop_all(Daemon *d)
   gpointer value;
   g_hash_table_iter_init(&it, d->agents);
   while (g_hash_table_iter_next(&it, NULL, &value))
-    d->backend->disarm_wake(d->backend, value);
-  for (guint i = 0; i < d->run_order->len; i++) {
-    Run *run = g_ptr_array_index(d->run_order, i);
+    d->backend->disarm_wake(d->backend, ((Agent *)value)->name);
+  g_autoptr(GPtrArray) live = run_table_live_runs(d);
+  for (guint i = 0; i < live->len; i++) {
+    Run *run = g_ptr_array_index(live, i);
     if (run->worker)
       worker_stop(run->worker, "shiftd is stopping");
   }

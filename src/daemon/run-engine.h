@@ -16,7 +16,7 @@ typedef struct {
 
 /* Creates a run and commits its receipt; cb runs when the receipt is durable
  * (the run is published), then the run is queued for a worker. */
-Run *engine_start_run(Daemon *d, Agent *agent, const char *task, const char *trigger, guint32 owner,
+Run *engine_start_run(Daemon *d, Agent *agent, const char *task, ShiftdRunTrigger trigger, guint32 owner,
                       const RunOptions *options, RunCommitted cb, gpointer user_data, GError **error);
 
 /* Cancel: the final state is committed (cb runs then), the worker is stopped. */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "sd-glue.h"
 #include "shiftd-names.h"
+#include "time-span.h"
 #include "unit-properties.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -23,7 +24,11 @@
 typedef struct {
   SystemdTimers *timers;
   char *unit;
-  Agent *agent;      /* NULL for a leftover of an earlier daemon */
+  char *agent;       /* NULL for a leftover of an earlier daemon */
+  char *shown;       /* the unit the agent's Timer shows: unit or "" */
+  char *calendar;    /* the spec's OnCalendar=, or NULL */
+  guint64 want_next; /* the spec's next wake and repeat */
+  guint64 want_interval;
   gboolean armed;    /* the agent wants it */
   gboolean live;     /* ours, and up or being made */
   guint64 interval;  /* what the live one repeats at (0: once) */
@@ -41,6 +46,8 @@ struct SystemdTimers {
   char *part_of;     /* the daemon's own service unit, when it runs in one */
   GHashTable *by_unit; /* unit -> AgentTimer* */
   sd_bus_slot *job_match;
+  SystemdTimerShown shown;
+  gpointer shown_data;
 };
 
 static void arm(SystemdTimers *t, AgentTimer *at);
@@ -50,6 +57,9 @@ agent_timer_free(AgentTimer *at)
 {
   sd_event_source_disable_unref(at->retry);
   g_free(at->unit);
+  g_free(at->agent);
+  g_free(at->shown);
+  g_free(at->calendar);
   g_free(at->stop_job);
   g_free(at);
 }
@@ -68,16 +78,16 @@ timer_for(SystemdTimers *t, const char *unit)
 }
 
 static char *
-timer_name(Agent *a)
+timer_name(const char *agent)
 {
-  return g_strconcat(SYSTEMD_TIMER_PREFIX, a->name, ".timer", NULL);
+  return g_strconcat(SYSTEMD_TIMER_PREFIX, agent, ".timer", NULL);
 }
 
 static void
-set_timer_unit(Agent *a, const char *unit)
+set_timer_unit(AgentTimer *at, const char *unit)
 {
-  if (shiftd_set_string(&a->timer_unit, unit) && a->published)
-    sd_bus_emit_properties_changed(a->daemon->bus, a->path, SHIFTD_AGENT_IFACE, "Timer", NULL);
+  if (at->agent && shiftd_set_string(&at->shown, unit))
+    at->timers->shown(at->agent, at->timers->shown_data);
 }
 
 static guint64
@@ -146,9 +156,9 @@ on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 /* --- making --- */
 
 static int
-append_timer_properties(SystemdTimers *t, sd_bus_message *m, Agent *a, guint64 delay, guint64 interval)
+append_timer_properties(SystemdTimers *t, sd_bus_message *m, AgentTimer *at, guint64 delay, guint64 interval)
 {
-  g_autofree char *description = g_strdup_printf("shiftd: wakes agent %s", a->name);
+  g_autofree char *description = g_strdup_printf("shiftd: wakes agent %s", at->agent);
   int r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description,
                                 "CollectMode", "s", "inactive-or-failed",
                                 "AccuracyUSec", "t", (uint64_t)timer_accuracy(interval ? interval : delay));
@@ -159,9 +169,9 @@ append_timer_properties(SystemdTimers *t, sd_bus_message *m, Agent *a, guint64 d
   r = sd_bus_message_open_container(m, 'r', "sv");
   if (r < 0)
     return r;
-  if (a->config->every || a->config->quiet_hours.set) {
-    /* Every=: first the delay, then the interval. OnCalendar= with quiet
-     * hours: one wake at a time, as the daemon defers them. */
+  if (at->calendar == NULL) {
+    /* Every=: first the delay, then the interval. Anything else (OnCalendar=
+     * with quiet hours): one wake at a time, as the daemon decides them. */
     r = sd_bus_message_append(m, "s", "TimersMonotonic");
     if (r >= 0)
       r = sd_bus_message_open_container(m, 'v', "a(st)");
@@ -176,7 +186,7 @@ append_timer_properties(SystemdTimers *t, sd_bus_message *m, Agent *a, guint64 d
     if (r >= 0)
       r = sd_bus_message_open_container(m, 'v', "a(ss)");
     if (r >= 0)
-      r = sd_bus_message_append(m, "a(ss)", 1, "OnCalendar", a->config->on_calendar);
+      r = sd_bus_message_append(m, "a(ss)", 1, "OnCalendar", at->calendar);
   }
   if (r >= 0)
     r = sd_bus_message_close_container(m);
@@ -187,13 +197,13 @@ append_timer_properties(SystemdTimers *t, sd_bus_message *m, Agent *a, guint64 d
 
 /* The timer's service, sent along as an aux unit: a call to Scheduler.Wake. */
 static int
-append_wake_service(SystemdTimers *t, sd_bus_message *m, Agent *a)
+append_wake_service(SystemdTimers *t, sd_bus_message *m, const char *agent)
 {
-  g_autofree char *service = g_strconcat(SYSTEMD_TIMER_PREFIX, a->name, ".service", NULL);
+  g_autofree char *service = g_strconcat(SYSTEMD_TIMER_PREFIX, agent, ".service", NULL);
   g_autofree char *address = g_strdup_printf("--address=%s", t->bus_address);
   const char *argv[] = { t->busctl, address, "call", SHIFTD_BUS_NAME, SHIFTD_MANAGER_PATH, SHIFTD_SCHEDULER_IFACE,
-                         "Wake", "s", a->name, NULL };
-  g_autofree char *description = g_strdup_printf("shiftd: wake agent %s", a->name);
+                         "Wake", "s", agent, NULL };
+  g_autofree char *description = g_strdup_printf("shiftd: wake agent %s", agent);
   int r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
   if (r >= 0)
     r = sd_bus_message_open_container(m, 'r', "sa(sv)");
@@ -237,17 +247,14 @@ on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
     if (sd_event_add_time_relative(event, &at->retry, CLOCK_MONOTONIC, EXISTS_RETRY_USEC, 0, on_retry, at) >= 0)
       return 0;
   }
-  log_run(LOG_WARNING, NULL, at->agent ? at->agent->name : NULL, "systemd refused the timer %s: %s", at->unit,
-          e->message);
-  if (at->agent)
-    set_timer_unit(at->agent, "");
+  log_run(LOG_WARNING, NULL, at->agent, "systemd refused the timer %s: %s", at->unit, e->message);
+  set_timer_unit(at, "");
   return 0;
 }
 
 static void
 start(SystemdTimers *t, AgentTimer *at, guint64 delay, guint64 interval)
 {
-  Agent *a = at->agent;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
   int r = sd_bus_message_new_method_call(t->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                          "StartTransientUnit");
@@ -256,21 +263,21 @@ start(SystemdTimers *t, AgentTimer *at, guint64 delay, guint64 interval)
   if (r >= 0)
     r = sd_bus_message_open_container(m, 'a', "(sv)");
   if (r >= 0)
-    r = append_timer_properties(t, m, a, delay, interval);
+    r = append_timer_properties(t, m, at, delay, interval);
   if (r >= 0)
     r = sd_bus_message_close_container(m);
   if (r >= 0)
-    r = append_wake_service(t, m, a);
+    r = append_wake_service(t, m, at->agent);
   if (r >= 0)
     r = sd_bus_call_async(t->manager, NULL, m, on_started, at, 30 * G_USEC_PER_SEC);
   if (r < 0) {
-    log_run(LOG_WARNING, NULL, a->name, "cannot arm the wake-up timer: %s", g_strerror(-r));
-    set_timer_unit(a, "");
+    log_run(LOG_WARNING, NULL, at->agent, "cannot arm the wake-up timer: %s", g_strerror(-r));
+    set_timer_unit(at, "");
     return;
   }
   at->live = TRUE;
-  set_timer_unit(a, at->unit);
-  log_run(LOG_DEBUG, NULL, a->name, "armed %s", at->unit);
+  set_timer_unit(at, at->unit);
+  log_run(LOG_DEBUG, NULL, at->agent, "armed %s", at->unit);
 }
 
 /* Makes, keeps or re-makes the timer as the agent's state says; whatever is
@@ -280,15 +287,14 @@ arm(SystemdTimers *t, AgentTimer *at)
 {
   if (!at->armed || at->stopping || at->retry)
     return;
-  Agent *a = at->agent;
-  guint64 now = (guint64)g_get_real_time();
-  guint64 next = a->state->next_wake;
-  guint64 interval = a->config->every ? a->state->current_interval : 0;
+  guint64 now = shiftd_now_realtime_usec();
+  guint64 next = at->want_next;
+  guint64 interval = at->want_interval;
   guint64 delay = next > now ? next - now : 0;
   /* A repeating timer already fires then: leave it be. */
   guint64 slack = timer_accuracy(interval) + G_USEC_PER_SEC;
-  gboolean calendar_timer = !a->config->every && !a->config->quiet_hours.set;
-  gboolean one_shot = !a->config->every && a->config->quiet_hours.set;
+  gboolean calendar_timer = at->calendar != NULL;
+  gboolean one_shot = !calendar_timer && interval == 0;
   if (at->live && at->interval == interval &&
       (calendar_timer || (one_shot ? at->next == next : delay + slack >= interval && delay <= interval + slack))) {
     at->next = next;
@@ -304,19 +310,28 @@ arm(SystemdTimers *t, AgentTimer *at)
 }
 
 void
-systemd_timers_arm(SystemdTimers *t, Agent *a)
+systemd_timers_arm(SystemdTimers *t, const WakeSpec *spec)
 {
-  g_autofree char *unit = timer_name(a);
+  g_autofree char *unit = timer_name(spec->agent);
   AgentTimer *at = timer_for(t, unit);
-  at->agent = a;
+  if (at->agent == NULL) {
+    at->agent = g_strdup(spec->agent);
+    at->shown = g_strdup("");
+  }
+  /* a calendar timer that changes its spec is made again */
+  if (at->live && g_strcmp0(at->calendar, spec->on_calendar) != 0)
+    at->interval = G_MAXUINT64;
+  shiftd_set_string(&at->calendar, spec->on_calendar);
+  at->want_next = spec->next_wake;
+  at->want_interval = spec->repeat_usec;
   at->armed = TRUE;
   arm(t, at);
 }
 
 void
-systemd_timers_disarm(SystemdTimers *t, Agent *a)
+systemd_timers_disarm(SystemdTimers *t, const char *agent)
 {
-  g_autofree char *unit = timer_name(a);
+  g_autofree char *unit = timer_name(agent);
   AgentTimer *at = g_hash_table_lookup(t->by_unit, unit);
   if (at == NULL)
     return;
@@ -324,7 +339,15 @@ systemd_timers_disarm(SystemdTimers *t, Agent *a)
   at->retry = sd_event_source_disable_unref(at->retry);
   if (at->live)
     stop(at);
-  set_timer_unit(a, "");
+  set_timer_unit(at, "");
+}
+
+const char *
+systemd_timers_unit(SystemdTimers *t, const char *agent)
+{
+  g_autofree char *unit = timer_name(agent);
+  AgentTimer *at = g_hash_table_lookup(t->by_unit, unit);
+  return at && at->shown ? at->shown : "";
 }
 
 void
@@ -359,9 +382,12 @@ own_service(sd_bus *manager)
 }
 
 SystemdTimers *
-systemd_timers_new(sd_bus *manager, gboolean direct, const char *bus_address, GError **error)
+systemd_timers_new(sd_bus *manager, gboolean direct, const char *bus_address, SystemdTimerShown shown,
+                   gpointer shown_data, GError **error)
 {
   SystemdTimers *t = g_new0(SystemdTimers, 1);
+  t->shown = shown;
+  t->shown_data = shown_data;
   t->manager = sd_bus_ref(manager);
   t->bus_address = g_strdup(bus_address);
   t->busctl = g_find_program_in_path("busctl");

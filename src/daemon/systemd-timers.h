@@ -10,22 +10,27 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
-#include "agent.h"
+#include "backend.h"
 
 #define SYSTEMD_TIMER_PREFIX "shiftd-agent-"
 
 typedef struct SystemdTimers SystemdTimers;
+/* The unit an agent's Timer shows changed. */
+typedef void (*SystemdTimerShown)(const char *agent, gpointer user_data);
 
 /* manager: where org.freedesktop.systemd1 answers (direct: its own socket,
  * whose messages carry no sender); bus_address: the daemon's bus, for the
  * timers' services to call back on. */
-SystemdTimers *systemd_timers_new(sd_bus *manager, gboolean direct, const char *bus_address, GError **error);
+SystemdTimers *systemd_timers_new(sd_bus *manager, gboolean direct, const char *bus_address, SystemdTimerShown shown,
+                                  gpointer shown_data, GError **error);
 void systemd_timers_free(SystemdTimers *t);
 
-/* (Re)arms the agent's timer for agent->state->next_wake (repeating at
- * current_interval for Every=), or leaves it when it already fires then. */
-void systemd_timers_arm(SystemdTimers *t, Agent *agent);
-void systemd_timers_disarm(SystemdTimers *t, Agent *agent);
+/* (Re)arms the agent's timer as spec says, or leaves it when it already
+ * fires then. */
+void systemd_timers_arm(SystemdTimers *t, const WakeSpec *spec);
+void systemd_timers_disarm(SystemdTimers *t, const char *agent);
+/* What the agent's Timer shows: its unit while it is armed, else "". */
+const char *systemd_timers_unit(SystemdTimers *t, const char *agent);
 /* A timer of ours left from an earlier daemon: stopped, and its name free
  * again before any timer of that name is made. */
 void systemd_timers_stop_leftover(SystemdTimers *t, const char *unit);

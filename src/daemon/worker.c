@@ -41,7 +41,7 @@ worker_new(Daemon *d, Run *run, guint32 attempt, int *child_fd, GError **error)
   Worker *w = g_new0(Worker, 1);
   w->refs = 1;
   w->daemon = d;
-  w->run = run;
+  w->run = run_ref(run);
   w->attempt = attempt;
   w->fd = pair[0];
   w->reader = shiftd_line_reader_new(SHIFTD_PROTOCOL_MAX_LINE);
@@ -83,11 +83,11 @@ worker_unref(Worker *w)
   if (w == NULL || --w->refs > 0)
     return;
   close_socket(w);
-  sd_event_source_disable_unref(w->child_source);
-  sd_event_source_disable_unref(w->kill_timer);
+  sd_event_source_disable_unref(w->linger_timer);
   shiftd_line_reader_free(w->reader);
   g_string_free(w->out, TRUE);
   g_free(w->unit);
+  run_unref(w->run);
   g_free(w);
 }
 
@@ -233,9 +233,10 @@ on_worker_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
     if (!read_input(w, TRUE)) {
       /* EOF: the process's exit will end the attempt; make sure it comes. */
       w->io_source = sd_event_source_disable_unref(w->io_source);
-      if (!w->exited && w->kill_timer == NULL)
-        sd_event_add_time_relative(w->daemon->event, &w->kill_timer, CLOCK_MONOTONIC, WORKER_LINGER_USEC, 0,
-                                   on_linger_timeout, w);
+      if (!w->exited && w->linger_timer == NULL &&
+          sd_event_add_time_relative(w->daemon->event, &w->linger_timer, CLOCK_MONOTONIC, WORKER_LINGER_USEC, 0,
+                                     on_linger_timeout, w) < 0)
+        worker_stop(w, "closed its socket (and no timer could wait for its exit)");
     }
   }
   worker_unref(w);
@@ -269,7 +270,7 @@ worker_process_exited(Worker *w, const char *reason)
     return;
   worker_ref(w);
   w->exited = TRUE;
-  w->kill_timer = sd_event_source_disable_unref(w->kill_timer);
+  w->linger_timer = sd_event_source_disable_unref(w->linger_timer);
   /* Everything it wrote before dying is still in the reader (lines read while
    * paused) or the socket: hear it first, the reader's lines before the rest. */
   if (w->fd >= 0 && w->io_source) {

@@ -10,16 +10,16 @@
 struct Worker {
   int refs;
   Daemon *daemon;
-  Run *run;
+  Run *run; /* a reference */
   guint32 attempt;
   int fd;
   sd_event_source *io_source;
   struct ShiftdLineReader *reader;
   GString *out;
+  /* what the backend says its process is (its own handles on it are its own) */
   pid_t pid;
   char *unit;
-  sd_event_source *child_source;
-  sd_event_source *kill_timer;
+  sd_event_source *linger_timer; /* after the socket closed: its exit should follow */
   guint64 started_mono;
   gboolean ended;      /* its ending message arrived */
   gboolean abandoned;  /* the run stopped listening: cancelled, timed out, bad protocol */

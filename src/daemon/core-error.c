@@ -1,0 +1,3 @@
+#include "core-error.h"
+
+G_DEFINE_QUARK(shiftd-bus-error-quark, shiftd_bus_error)
