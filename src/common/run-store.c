@@ -13,6 +13,7 @@
 #include "store-file.h"
 
 #define SCHEMA_VERSION 1
+#define RUN_COLUMN_COUNT 26
 /* The WAL is checkpointed on a schedule of its own, never once per commit (each
  * checkpoint costs syncs of its own, and one per commit doubled the syncs per
  * receipt), and it is kept to a fixed size:
@@ -23,12 +24,13 @@
  *   beside the writer, then the writer pauses between two batches while a
  *   RESTART copies the rest, after which the next commit rewrites the WAL in
  *   place from its start (a PASSIVE alone never lets it start over while the
- *   writer keeps appending); */
-#define CHECKPOINT_RESTART_BYTES (8 << 20)
+ *   writer keeps appending). That pause, a sync of the database (a few ms),
+ *   is paid once per this many bytes written; */
+#define CHECKPOINT_RESTART_BYTES (16 << 20)
 /* - the hard bound: at this size the writer starts no further batch until the
  *   log is restarted, so under any load the WAL file stays below it plus one
  *   batch (journal_size_limit trims such an overshoot at the next restart); */
-#define WAL_LIMIT_BYTES (16 << 20)
+#define WAL_LIMIT_BYTES (24 << 20)
 /* - after this long without a commit, a TRUNCATE empties the WAL file. */
 #define CHECKPOINT_IDLE_USEC (1 * G_USEC_PER_SEC)
 /* A RESTART or TRUNCATE waits this long at most for readers to let go of the
@@ -73,6 +75,8 @@ struct ShiftdStore {
   sqlite3_stmt *commit;
   sqlite3_stmt *put_run;
   sqlite3_stmt *update_run;
+  int put_run_params[RUN_COLUMN_COUNT];   /* where each column binds (bind_run()) */
+  int update_run_params[RUN_COLUMN_COUNT];
   GHashTable *reads; /* SQL -> sqlite3_stmt* on reader: the main thread's, kept prepared */
   sqlite3_stmt *put_task;
   sqlite3_stmt *add_event;
@@ -222,10 +226,11 @@ shiftd_store_txn_new(void)
 }
 
 void
-shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row)
+shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row, gboolean first)
 {
   Op *op = g_new0(Op, 1);
   op->kind = OP_PUT_RUN;
+  op->seq = first;
   op->run = shiftd_run_row_copy(row);
   g_ptr_array_add(txn->ops, op);
 }
@@ -296,38 +301,65 @@ bind_text(sqlite3_stmt *st, int i, const char *text)
   return sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
 }
 
-/* Binds what of r st names (by :column). */
+/* The record's columns, as the statements above name their parameters. */
+typedef enum {
+  RC_NAME, RC_AGENT, RC_TRIGGER, RC_STATE, RC_SUMMARY, RC_RESULT, RC_ERROR, RC_QUESTION, RC_CHOICES,
+  RC_DECISION_DEFAULT, RC_DECISION_DEADLINE, RC_STEP, RC_ATTEMPT, RC_EVENT_COUNT, RC_CREATED_AT, RC_STARTED_AT,
+  RC_UPDATED_AT, RC_FINISHED_AT, RC_UNIT, RC_OWNER, RC_MODEL, RC_MAX_STEPS, RC_TIMEOUT, RC_LABEL, RC_ACTIVE_USEC,
+  RC_ANSWER, RC_COUNT
+} RunColumn;
+G_STATIC_ASSERT(RC_COUNT == RUN_COLUMN_COUNT);
+static const char *const run_params[RC_COUNT] = {
+  ":name", ":agent", ":trigger", ":state", ":summary", ":result", ":error", ":question", ":choices",
+  ":decision_default", ":decision_deadline", ":step", ":attempt", ":event_count", ":created_at", ":started_at",
+  ":updated_at", ":finished_at", ":unit", ":owner", ":model", ":max_steps", ":timeout", ":label", ":active_usec",
+  ":answer",
+};
+
+/* Where st takes each column (0: it does not), found once: looking names up
+ * at every bind is most of a bind's cost. */
 static void
-bind_run(sqlite3_stmt *st, const ShiftdRunRow *r, const char *choices_json)
+map_run_params(sqlite3_stmt *st, int *index)
 {
-#define TEXT(col, value) bind_text(st, sqlite3_bind_parameter_index(st, ":" col), value)
-#define INT(col, value) sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":" col), (sqlite3_int64)(value))
-  TEXT("name", r->name);
-  TEXT("agent", r->agent);
-  TEXT("trigger", shiftd_run_trigger_to_string(r->trigger));
-  TEXT("state", shiftd_run_state_to_string(r->state));
-  TEXT("summary", r->summary);
-  TEXT("result", r->result);
-  TEXT("error", r->error);
-  TEXT("question", r->question);
-  TEXT("choices", choices_json);
-  TEXT("decision_default", r->decision_default);
-  INT("decision_deadline", r->decision_deadline);
-  INT("step", r->step);
-  INT("attempt", r->attempt);
-  INT("event_count", r->event_count);
-  INT("created_at", r->created_at);
-  INT("started_at", r->started_at);
-  INT("updated_at", r->updated_at);
-  INT("finished_at", r->finished_at);
-  TEXT("unit", r->unit);
-  INT("owner", r->owner);
-  TEXT("model", r->model);
-  INT("max_steps", r->max_steps);
-  INT("timeout", r->timeout_usec);
-  TEXT("label", r->label);
-  INT("active_usec", r->active_usec);
-  TEXT("answer", r->answer);
+  for (int c = 0; c < RC_COUNT; c++)
+    index[c] = sqlite3_bind_parameter_index(st, run_params[c]);
+}
+
+static void
+bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *choices_json)
+{
+#define TEXT(col, value) \
+  if (index[col]) \
+    bind_text(st, index[col], value);
+#define INT(col, value) \
+  if (index[col]) \
+    sqlite3_bind_int64(st, index[col], (sqlite3_int64)(value));
+  TEXT(RC_NAME, r->name);
+  TEXT(RC_AGENT, r->agent);
+  TEXT(RC_TRIGGER, shiftd_run_trigger_to_string(r->trigger));
+  TEXT(RC_STATE, shiftd_run_state_to_string(r->state));
+  TEXT(RC_SUMMARY, r->summary);
+  TEXT(RC_RESULT, r->result);
+  TEXT(RC_ERROR, r->error);
+  TEXT(RC_QUESTION, r->question);
+  TEXT(RC_CHOICES, choices_json);
+  TEXT(RC_DECISION_DEFAULT, r->decision_default);
+  INT(RC_DECISION_DEADLINE, r->decision_deadline);
+  INT(RC_STEP, r->step);
+  INT(RC_ATTEMPT, r->attempt);
+  INT(RC_EVENT_COUNT, r->event_count);
+  INT(RC_CREATED_AT, r->created_at);
+  INT(RC_STARTED_AT, r->started_at);
+  INT(RC_UPDATED_AT, r->updated_at);
+  INT(RC_FINISHED_AT, r->finished_at);
+  TEXT(RC_UNIT, r->unit);
+  INT(RC_OWNER, r->owner);
+  TEXT(RC_MODEL, r->model);
+  INT(RC_MAX_STEPS, r->max_steps);
+  INT(RC_TIMEOUT, r->timeout_usec);
+  TEXT(RC_LABEL, r->label);
+  INT(RC_ACTIVE_USEC, r->active_usec);
+  TEXT(RC_ANSWER, r->answer);
 #undef TEXT
 #undef INT
 }
@@ -342,7 +374,7 @@ step_once(sqlite3_stmt *st)
 }
 
 static int
-exec_put_run(ShiftdStore *store, const ShiftdRunRow *r)
+exec_put_run(ShiftdStore *store, const ShiftdRunRow *r, gboolean first)
 {
   g_autofree char *choices_json = NULL;
   if (r->choices && r->choices[0]) {
@@ -352,11 +384,13 @@ exec_put_run(ShiftdStore *store, const ShiftdRunRow *r)
     g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), choices);
     choices_json = shiftd_json_to_string(node);
   }
-  bind_run(store->update_run, r, choices_json ? choices_json : "[]");
-  int rc = step_once(store->update_run);
-  if (rc != SQLITE_DONE || sqlite3_changes(store->writer) == 1)
-    return rc;
-  bind_run(store->put_run, r, choices_json ? choices_json : "[]");
+  if (!first) {
+    bind_run(store->update_run, store->update_run_params, r, choices_json ? choices_json : "[]");
+    int rc = step_once(store->update_run);
+    if (rc != SQLITE_DONE || sqlite3_changes(store->writer) == 1)
+      return rc;
+  }
+  bind_run(store->put_run, store->put_run_params, r, choices_json ? choices_json : "[]");
   return step_once(store->put_run);
 }
 
@@ -420,7 +454,7 @@ exec_op(ShiftdStore *store, Op *op)
   sqlite3_stmt *st = NULL;
   switch (op->kind) {
   case OP_PUT_RUN:
-    return exec_put_run(store, op->run);
+    return exec_put_run(store, op->run, op->seq == 1);
   case OP_PRUNE:
     return exec_prune(store, op);
   case OP_PUT_TASK:
@@ -835,6 +869,8 @@ shiftd_store_open(const char *state_dir, GError **error)
                " last_run_at, last_run, last_review_at) VALUES (?,?,?,?,?,?,?,?)",
                &store->put_agent, error))
     goto fail;
+  map_run_params(store->put_run, store->put_run_params);
+  map_run_params(store->update_run, store->update_run_params);
   if (sqlite3_exec(store->writer, upgrade_sql, NULL, NULL, NULL) != SQLITE_OK) {
     set_sqlite_error(error, store->writer, "cannot bring the store up to date");
     goto fail;

@@ -43,8 +43,8 @@ void shiftd_store_flush(ShiftdStore *store);
 void shiftd_store_get_stats(ShiftdStore *store, guint64 *commits, guint64 *txns);
 
 ShiftdStoreTxn *shiftd_store_txn_new(void);
-/* The run's record, all but its task... */
-void shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row);
+/* The run's record, all but its task (first: its receipt, no record yet)... */
+void shiftd_store_txn_put_run(ShiftdStoreTxn *txn, const ShiftdRunRow *row, gboolean first);
 /* ...which is written once, with the receipt. */
 void shiftd_store_txn_put_task(ShiftdStoreTxn *txn, const char *run, const char *task);
 void shiftd_store_txn_add_event(ShiftdStoreTxn *txn, const char *run, guint32 seq, guint64 time,

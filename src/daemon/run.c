@@ -202,7 +202,7 @@ run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data)
   t->snapshot = shiftd_run_row_copy(t->run->pending);
   t->run->edited = FALSE;
   t->run->txns_in_flight++;
-  shiftd_store_txn_put_run(t->store_txn, t->snapshot);
+  shiftd_store_txn_put_run(t->store_txn, t->snapshot, !t->run->task_stored);
   if (!t->run->task_stored) {
     shiftd_store_txn_put_task(t->store_txn, t->snapshot->name, t->snapshot->task);
     t->run->task_stored = TRUE;

@@ -9,11 +9,11 @@ import time
 from harness import BUS_NAME, MANAGER, MANAGER_PATH, Gio, GLib, ShiftdTestCase, Timeout, main, wait_for
 
 MiB = 1 << 20
-# run-store.c restarts the log at 8 MiB and, at 16 MiB (WAL_LIMIT_BYTES), holds
+# run-store.c restarts the log at 16 MiB and, at 24 MiB (WAL_LIMIT_BYTES), holds
 # the writer until it has; the file can pass that by one group commit's frames,
 # a few hundred KiB for receipts. Without the checkpoint schedule, this load
 # grows the WAL by tens of MiB.
-WAL_BOUND = 17 * MiB
+WAL_BOUND = 25 * MiB
 # the WAL has to pass this for the schedule's checkpoints to have come into play
 WAL_BUSY = 4 * MiB
 CLIENTS = 8

@@ -59,7 +59,7 @@ test_roundtrip(void)
     g_assert_no_error(error);
     g_autoptr(ShiftdRunRow) row = make_row("triage-7k2m", SHIFTD_RUN_WAITING);
     ShiftdStoreTxn *txn = shiftd_store_txn_new();
-    shiftd_store_txn_put_run(txn, row);
+    shiftd_store_txn_put_run(txn, row, FALSE);
     shiftd_store_txn_put_task(txn, row->name, row->task);
     for (guint i = 1; i <= 5; i++) {
       g_autofree char *json = g_strdup_printf("{\"n\":%u}", i);
@@ -125,7 +125,7 @@ put_history(ShiftdStore *store, guint n)
     row->created_at = 10 + i;
     row->finished_at = live ? 0 : 100 + i;
     row->owner = i % 2 ? 1001 : 1000;
-    shiftd_store_txn_put_run(txn, row);
+    shiftd_store_txn_put_run(txn, row, FALSE);
     shiftd_store_txn_put_task(txn, name, "task");
     shiftd_store_txn_add_event(txn, name, 1, 1, "created", "{}");
     shiftd_store_txn_add_event(txn, name, 2, 2, "done", "{}");
@@ -267,7 +267,7 @@ test_group_commit(void)
   for (guint i = 1; i <= n; i++) {
     ShiftdStoreTxn *txn = shiftd_store_txn_new();
     row->event_count = i;
-    shiftd_store_txn_put_run(txn, row);
+    shiftd_store_txn_put_run(txn, row, FALSE);
     shiftd_store_txn_add_event(txn, row->name, i, i, "note", "{}");
     shiftd_store_commit(store, txn, count_done, &c);
   }
