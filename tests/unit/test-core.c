@@ -90,6 +90,7 @@ core_free(Core *c)
 {
   Daemon *d = &c->d;
   shiftd_store_flush(d->store);
+  sd_event_source_disable_unref(d->launch_source); /* queued runs' launch, never dispatched here */
   run_table_free(d);
   agent_registry_free(d);
   slot_limiter_free(d->slots);
