@@ -370,6 +370,16 @@ class Standin:
     def requests(self):
         return self._control("/_control/requests")
 
+    def review_prompts(self):
+        """The task as the model saw it, of each review's first call."""
+        out = []
+        for r in self.requests():
+            messages = (r.get("body") or {}).get("messages") or []
+            user = [m.get("content") for m in messages if m.get("role") == "user"]
+            if r.get("step") == 0 and user and "review beat" in user[0]:
+                out.append(user[0])
+        return out
+
     def stats(self):
         return self._control("/_control/stats")
 

@@ -189,22 +189,12 @@ class MainLoop(ShiftdTestCase):
         notes = self.notes_file("keeper")
         self.assertTrue(os.path.exists(notes), notes)
         # the second review's task came with the notes the first one left
-        self.client.wait(lambda: len(self.review_prompts()) >= 2, 15, "the second review's model call")
-        self.assertIn("Notes so far:\n" + self.client.get(reviews()[0][5], "Result"), self.review_prompts()[1])
+        self.client.wait(lambda: len(self.standin.review_prompts()) >= 2, 15, "the second review's model call")
+        self.assertIn("Notes so far:\n" + self.client.get(reviews()[0][5], "Result"), self.standin.review_prompts()[1])
         end = time.time()
         opened = [c for _, c in self.main_thread_lines(start, end) if "notes.md" in c]
         self.assertEqual(opened, [], "the main thread opened the notes")
         self.assert_loop_not_blocked(start, end, "the reviews")
-
-    def review_prompts(self):
-        """The task as the model saw it, of each review's first call."""
-        out = []
-        for r in self.standin.requests():
-            messages = (r.get("body") or {}).get("messages") or []
-            user = [m.get("content") for m in messages if m.get("role") == "user"]
-            if r.get("step") == 0 and user and "review beat" in user[0]:
-                out.append(user[0])
-        return out
 
 
 if __name__ == "__main__":

@@ -159,7 +159,7 @@ class Schedule(ShiftdTestCase):
         self.assertIn("review beat", task)
         self.assertIn("found: disk at 91%", task)
         # the notes so far are the worker's to add (they are the agent's, in its own directory)
-        self.assertIn("Notes so far: (none yet)", self.review_prompts()[0])
+        self.assertIn("Notes so far: (none yet)", self.standin.review_prompts()[0])
         notes = self.notes_file("keeper")
         self.client.wait(lambda: os.path.exists(notes), 5, "the notes file")
         with open(notes) as f:
@@ -168,18 +168,8 @@ class Schedule(ShiftdTestCase):
         self.assertEqual(self.aget("keeper", "IdleStreak"), 0)
         # the next review starts from these notes
         self.client.wait(lambda: len(self.runs_of("keeper", "review")) >= 2, 15, "a second review")
-        self.client.wait(lambda: len(self.review_prompts()) >= 2, 15, "the second review's model call")
-        self.assertIn("Notes so far:\n" + self.client.get(review[5], "Result"), self.review_prompts()[1])
-
-    def review_prompts(self):
-        """The task as the model saw it, of each review's first call."""
-        out = []
-        for r in self.standin.requests():
-            messages = (r.get("body") or {}).get("messages") or []
-            user = [m.get("content") for m in messages if m.get("role") == "user"]
-            if r.get("step") == 0 and user and "review beat" in user[0]:
-                out.append(user[0])
-        return out
+        self.client.wait(lambda: len(self.standin.review_prompts()) >= 2, 15, "the second review's model call")
+        self.assertIn("Notes so far:\n" + self.client.get(review[5], "Result"), self.standin.review_prompts()[1])
 
     def test_a_wake_while_the_last_run_is_live_is_skipped(self):
         self.standin.scenario("slow", [{"reply": "slow work", "delay": 3}])

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "test-tz.h"
 
 #define USEC G_GUINT64_CONSTANT(1000000)
 
@@ -238,26 +239,6 @@ test_horizon(void)
   assert_none("Sat 2024-05-10", utc_usec(2024, 1, 1, 0, 0, 0));
 }
 
-static gboolean
-use_zone(const char *zone)
-{
-  g_autofree char *file = g_build_filename("/usr/share/zoneinfo", zone, NULL);
-  if (!g_file_test(file, G_FILE_TEST_IS_REGULAR)) {
-    /* glibc would fall back to UTC silently and the checks would be meaningless */
-    g_test_skip("no tzdata for the zone");
-    return FALSE;
-  }
-  g_setenv("TZ", zone, TRUE);
-  tzset();
-  return TRUE;
-}
-
-static void
-restore_utc(void)
-{
-  g_setenv("TZ", "UTC", TRUE);
-  tzset();
-}
 
 /* Europe/Berlin springs forward on 2024-03-31 at 02:00 CET to 03:00 CEST, so
  * 02:30 does not exist that night. Like systemd, the calendar skips a local

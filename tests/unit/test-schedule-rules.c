@@ -11,6 +11,7 @@
 #include "shiftd-clock.h"
 #include "shiftd-names.h"
 #include "time-span.h"
+#include "test-tz.h"
 
 #define S SHIFTD_USEC_PER_SEC
 #define MIN_ (60 * S)
@@ -49,26 +50,6 @@ format_usec(guint64 usec)
   }                                                                                                            \
   G_STMT_END
 
-static gboolean
-use_zone(const char *zone)
-{
-  g_autofree char *file = g_build_filename("/usr/share/zoneinfo", zone, NULL);
-  if (!g_file_test(file, G_FILE_TEST_IS_REGULAR)) {
-    /* glibc would fall back to UTC silently and the checks would mean nothing */
-    g_test_skip("no tzdata for the zone");
-    return FALSE;
-  }
-  g_setenv("TZ", zone, TRUE);
-  tzset();
-  return TRUE;
-}
-
-static void
-restore_utc(void)
-{
-  g_setenv("TZ", "UTC", TRUE);
-  tzset();
-}
 
 /* An agent file's [Schedule] (and more), parsed as shiftd parses it. */
 static AgentConfig *
