@@ -1089,13 +1089,6 @@ prepare_runs_query(ShiftdStore *store, gboolean with_task, const char *where_and
 }
 
 GPtrArray *
-shiftd_store_load_runs(ShiftdStore *store, GError **error)
-{
-  sqlite3_stmt *st = prepare_runs_query(store, TRUE, "ORDER BY created_at, runs.name", error);
-  return st ? read_run_rows(store, st, error) : NULL;
-}
-
-GPtrArray *
 shiftd_store_load_live_runs(ShiftdStore *store, GError **error)
 {
   sqlite3_stmt *st = prepare_runs_query(

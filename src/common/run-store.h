@@ -62,7 +62,6 @@ void shiftd_store_txn_prune(ShiftdStoreTxn *txn, guint64 finished_before, guint 
 void shiftd_store_commit(ShiftdStore *store, ShiftdStoreTxn *txn, ShiftdStoreDone done, gpointer user_data);
 
 /* Reads */
-GPtrArray *shiftd_store_load_runs(ShiftdStore *store, GError **error);    /* ShiftdRunRow*, every run */
 /* The runs in queued, running or waiting, by creation. */
 GPtrArray *shiftd_store_load_live_runs(ShiftdStore *store, GError **error);
 /* The max most recently finished runs, oldest first. */

@@ -18,14 +18,6 @@ local_usec(int y, int mo, int d, int h, int mi, int s)
   return (guint64)t * USEC;
 }
 
-static guint64
-utc_usec(int y, int mo, int d, int h, int mi, int s)
-{
-  g_autoptr(GDateTime) dt = g_date_time_new_utc(y, mo, d, h, mi, s);
-  g_assert_nonnull(dt);
-  return (guint64)g_date_time_to_unix(dt) * USEC;
-}
-
 static char *
 format_usec(guint64 usec)
 {

@@ -18,14 +18,6 @@
 #define HOUR (3600 * S)
 #define DAY (24 * HOUR)
 
-static guint64
-utc(int y, int mo, int d, int h, int mi, int s)
-{
-  g_autoptr(GDateTime) dt = g_date_time_new_utc(y, mo, d, h, mi, s);
-  g_assert_nonnull(dt);
-  return (guint64)g_date_time_to_unix(dt) * S;
-}
-
 static char *
 format_usec(guint64 usec)
 {
@@ -226,7 +218,7 @@ test_clock_fake(void)
   g_assert_cmpuint(shiftd_now_monotonic_usec(), ==, 5 * S + 7);
   shiftd_clock_set_default(NULL);
   guint64 real = shiftd_now_realtime_usec();
-  g_assert_cmpuint(real, >, utc(2020, 1, 1, 0, 0, 0));
+  g_assert_cmpuint(real, >, utc_usec(2020, 1, 1, 0, 0, 0));
   g_assert_cmpuint(shiftd_clock_realtime_usec(shiftd_clock_real()), >=, real);
   shiftd_clock_free(shiftd_clock_real()); /* not ours to free: ignored */
   g_assert_cmpuint(shiftd_clock_realtime_usec(shiftd_clock_real()), >=, real);
@@ -235,27 +227,27 @@ test_clock_fake(void)
 static void
 test_clock_local(void)
 {
-  g_assert_cmpuint(shiftd_local_minute_of_day(utc(2024, 5, 10, 13, 37, 59) + 999999), ==, 13 * 60 + 37);
-  assert_time(shiftd_local_day_start(utc(2024, 5, 10, 13, 37, 59) + 5), utc(2024, 5, 10, 0, 0, 0));
-  assert_time(shiftd_local_day_start(utc(2024, 5, 10, 0, 0, 0)), utc(2024, 5, 10, 0, 0, 0));
-  g_assert_cmpuint(shiftd_local_offset_change(utc(2024, 3, 30, 0, 0, 0), utc(2024, 4, 1, 0, 0, 0)), ==, 0);
+  g_assert_cmpuint(shiftd_local_minute_of_day(utc_usec(2024, 5, 10, 13, 37, 59) + 999999), ==, 13 * 60 + 37);
+  assert_time(shiftd_local_day_start(utc_usec(2024, 5, 10, 13, 37, 59) + 5), utc_usec(2024, 5, 10, 0, 0, 0));
+  assert_time(shiftd_local_day_start(utc_usec(2024, 5, 10, 0, 0, 0)), utc_usec(2024, 5, 10, 0, 0, 0));
+  g_assert_cmpuint(shiftd_local_offset_change(utc_usec(2024, 3, 30, 0, 0, 0), utc_usec(2024, 4, 1, 0, 0, 0)), ==, 0);
   if (!use_zone("Europe/Berlin"))
     return;
-  g_assert_cmpint(shiftd_local_utc_offset(utc(2024, 1, 1, 0, 0, 0)), ==, 3600);
-  g_assert_cmpint(shiftd_local_utc_offset(utc(2024, 7, 1, 0, 0, 0)), ==, 7200);
+  g_assert_cmpint(shiftd_local_utc_offset(utc_usec(2024, 1, 1, 0, 0, 0)), ==, 3600);
+  g_assert_cmpint(shiftd_local_utc_offset(utc_usec(2024, 7, 1, 0, 0, 0)), ==, 7200);
   /* Berlin: summer time from 2024-03-31 01:00 UTC to 2024-10-27 01:00 UTC */
-  assert_time(shiftd_local_offset_change(utc(2024, 3, 30, 12, 0, 0), utc(2024, 3, 31, 12, 0, 0)),
-              utc(2024, 3, 31, 1, 0, 0));
-  assert_time(shiftd_local_offset_change(utc(2024, 10, 27, 0, 59, 59), utc(2024, 10, 27, 1, 0, 0)),
-              utc(2024, 10, 27, 1, 0, 0));
-  g_assert_cmpuint(shiftd_local_offset_change(utc(2024, 10, 27, 1, 0, 0), utc(2024, 10, 28, 0, 0, 0)), ==, 0);
+  assert_time(shiftd_local_offset_change(utc_usec(2024, 3, 30, 12, 0, 0), utc_usec(2024, 3, 31, 12, 0, 0)),
+              utc_usec(2024, 3, 31, 1, 0, 0));
+  assert_time(shiftd_local_offset_change(utc_usec(2024, 10, 27, 0, 59, 59), utc_usec(2024, 10, 27, 1, 0, 0)),
+              utc_usec(2024, 10, 27, 1, 0, 0));
+  g_assert_cmpuint(shiftd_local_offset_change(utc_usec(2024, 10, 27, 1, 0, 0), utc_usec(2024, 10, 28, 0, 0, 0)), ==, 0);
   /* "today since midnight": 00:00 CET, 00:00 CEST; the days are 23 and 25 hours */
-  assert_time(shiftd_local_day_start(utc(2024, 3, 31, 20, 0, 0)), utc(2024, 3, 30, 23, 0, 0));
-  assert_time(shiftd_local_day_start(utc(2024, 4, 1, 0, 0, 0)), utc(2024, 3, 31, 22, 0, 0));
-  assert_time(shiftd_local_day_start(utc(2024, 10, 27, 22, 59, 59)), utc(2024, 10, 26, 22, 0, 0));
-  assert_time(shiftd_local_day_start(utc(2024, 10, 27, 23, 0, 0)), utc(2024, 10, 27, 23, 0, 0));
-  g_assert_cmpuint(shiftd_local_minute_of_day(utc(2024, 10, 27, 0, 30, 0)), ==, 2 * 60 + 30);
-  g_assert_cmpuint(shiftd_local_minute_of_day(utc(2024, 10, 27, 1, 30, 0)), ==, 2 * 60 + 30);
+  assert_time(shiftd_local_day_start(utc_usec(2024, 3, 31, 20, 0, 0)), utc_usec(2024, 3, 30, 23, 0, 0));
+  assert_time(shiftd_local_day_start(utc_usec(2024, 4, 1, 0, 0, 0)), utc_usec(2024, 3, 31, 22, 0, 0));
+  assert_time(shiftd_local_day_start(utc_usec(2024, 10, 27, 22, 59, 59)), utc_usec(2024, 10, 26, 22, 0, 0));
+  assert_time(shiftd_local_day_start(utc_usec(2024, 10, 27, 23, 0, 0)), utc_usec(2024, 10, 27, 23, 0, 0));
+  g_assert_cmpuint(shiftd_local_minute_of_day(utc_usec(2024, 10, 27, 0, 30, 0)), ==, 2 * 60 + 30);
+  g_assert_cmpuint(shiftd_local_minute_of_day(utc_usec(2024, 10, 27, 1, 30, 0)), ==, 2 * 60 + 30);
   restore_utc();
 }
 
@@ -266,7 +258,7 @@ test_every_next_wake(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=15min\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc(2024, 5, 10, 12, 0, 0) + 123, 0);
+  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc_usec(2024, 5, 10, 12, 0, 0) + 123, 0);
   guint64 now = shiftd_clock_realtime_usec(clock), next = 1;
   g_assert_true(schedule_has_timer(c));
   /* a new agent: one interval from now, to the µs */
@@ -304,25 +296,25 @@ test_calendar_next_wake(void)
   g_assert_cmpuint(s->current_interval, ==, 0);
   guint64 next = 0;
   /* 2024-05-10 is a Friday */
-  g_assert_true(schedule_next_wake(c, s, utc(2024, 5, 10, 8, 59, 59), &next, NULL));
-  assert_time(next, utc(2024, 5, 10, 9, 0, 0));
+  g_assert_true(schedule_next_wake(c, s, utc_usec(2024, 5, 10, 8, 59, 59), &next, NULL));
+  assert_time(next, utc_usec(2024, 5, 10, 9, 0, 0));
   /* a wake exactly on the time: the next is strictly after it, past the weekend */
-  assert_time(schedule_wake_after(c, s, utc(2024, 5, 10, 9, 0, 0)), utc(2024, 5, 13, 9, 0, 0));
-  assert_time(schedule_wake_after(c, s, utc(2024, 5, 10, 9, 0, 0) + 400000), utc(2024, 5, 13, 9, 0, 0));
+  assert_time(schedule_wake_after(c, s, utc_usec(2024, 5, 10, 9, 0, 0)), utc_usec(2024, 5, 13, 9, 0, 0));
+  assert_time(schedule_wake_after(c, s, utc_usec(2024, 5, 10, 9, 0, 0) + 400000), utc_usec(2024, 5, 13, 9, 0, 0));
   /* the state's wake stays */
-  s->next_wake = utc(2024, 5, 13, 9, 0, 0);
-  g_assert_true(schedule_next_wake(c, s, utc(2024, 5, 10, 12, 0, 0), &next, NULL));
-  assert_time(next, utc(2024, 5, 13, 9, 0, 0));
+  s->next_wake = utc_usec(2024, 5, 13, 9, 0, 0);
+  g_assert_true(schedule_next_wake(c, s, utc_usec(2024, 5, 10, 12, 0, 0), &next, NULL));
+  assert_time(next, utc_usec(2024, 5, 13, 9, 0, 0));
 
   /* a date gone by: no wake, and the reason */
   g_autoptr(AgentConfig) past = config_of("[Schedule]\nOnCalendar=2020-01-01 12:00\n");
   g_autoptr(ShiftdAgentState) ps = fresh_state(past);
   g_autoptr(GError) error = NULL;
   next = 1;
-  g_assert_false(schedule_next_wake(past, ps, utc(2024, 5, 10, 12, 0, 0), &next, &error));
+  g_assert_false(schedule_next_wake(past, ps, utc_usec(2024, 5, 10, 12, 0, 0), &next, &error));
   g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_cmpuint(next, ==, 0);
-  g_assert_cmpuint(schedule_wake_after(past, ps, utc(2024, 5, 10, 12, 0, 0)), ==, 0);
+  g_assert_cmpuint(schedule_wake_after(past, ps, utc_usec(2024, 5, 10, 12, 0, 0)), ==, 0);
 }
 
 /* The file changed (then a reload, or a restart): a wake the old schedule
@@ -331,7 +323,7 @@ test_calendar_next_wake(void)
 static void
 test_schedule_changed(void)
 {
-  guint64 now = utc(2024, 5, 10, 12, 0, 0), next = 0;
+  guint64 now = utc_usec(2024, 5, 10, 12, 0, 0), next = 0;
   g_autoptr(AgentConfig) hourly = config_of("[Schedule]\nEvery=1h\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(hourly);
   g_assert_true(schedule_next_wake(hourly, s, now, &next, NULL));
@@ -351,20 +343,20 @@ test_schedule_changed(void)
   g_autoptr(AgentConfig) daily = config_of("[Schedule]\nOnCalendar=daily\n");
   g_autoptr(AgentConfig) quarter = config_of("[Schedule]\nOnCalendar=*:0/15\n");
   g_autoptr(ShiftdAgentState) cs = fresh_state(daily);
-  cs->next_wake = utc(2024, 5, 11, 0, 0, 0);
+  cs->next_wake = utc_usec(2024, 5, 11, 0, 0, 0);
   g_assert_true(schedule_next_wake(quarter, cs, now + 5 * MIN_, &next, NULL));
-  assert_time(next, utc(2024, 5, 10, 12, 15, 0));
+  assert_time(next, utc_usec(2024, 5, 10, 12, 15, 0));
   /* a wake still due from a calendar that has no time after it stays */
   g_autoptr(AgentConfig) once = config_of("[Schedule]\nOnCalendar=2024-05-10 12:30\n");
-  cs->next_wake = utc(2024, 5, 10, 12, 30, 0);
-  g_assert_true(schedule_next_wake(once, cs, utc(2024, 5, 10, 12, 30, 1), &next, NULL));
-  assert_time(next, utc(2024, 5, 10, 12, 30, 0));
+  cs->next_wake = utc_usec(2024, 5, 10, 12, 30, 0);
+  g_assert_true(schedule_next_wake(once, cs, utc_usec(2024, 5, 10, 12, 30, 1), &next, NULL));
+  assert_time(next, utc_usec(2024, 5, 10, 12, 30, 0));
   /* a wake the quiet hours put off is not brought into them */
   g_autoptr(AgentConfig) night = config_of("[Schedule]\nEvery=1h\nQuietHours=22:00-07:00\n");
   g_autoptr(ShiftdAgentState) ns = fresh_state(night);
-  ns->next_wake = utc(2024, 5, 11, 7, 0, 0);
-  g_assert_true(schedule_next_wake(night, ns, utc(2024, 5, 10, 23, 10, 0), &next, NULL));
-  assert_time(next, utc(2024, 5, 11, 7, 0, 0));
+  ns->next_wake = utc_usec(2024, 5, 11, 7, 0, 0);
+  g_assert_true(schedule_next_wake(night, ns, utc_usec(2024, 5, 10, 23, 10, 0), &next, NULL));
+  assert_time(next, utc_usec(2024, 5, 11, 7, 0, 0));
 }
 
 /* A calendar whose last time has passed, with quiet hours around the local
@@ -376,7 +368,7 @@ test_no_wake_is_not_1970(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nOnCalendar=2024-05-10 12:00\nQuietHours=22:00-07:00\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  guint64 now = utc(2024, 5, 10, 12, 0, 0);
+  guint64 now = utc_usec(2024, 5, 10, 12, 0, 0);
   g_assert_true(schedule_in_quiet_hours(&c->quiet_hours, 0));
   g_assert_cmpuint(schedule_after_quiet_hours(&c->quiet_hours, 0), ==, 0);
   /* its one wake ran (or was skipped): there is no next */
@@ -391,7 +383,7 @@ test_calendar_dst(void)
     return;
   /* daily across the autumn change: local midnights, the Sunday 25 hours long */
   Sim sim;
-  sim_init(&sim, "[Schedule]\nOnCalendar=daily\n", utc(2024, 10, 25, 12, 0, 0));
+  sim_init(&sim, "[Schedule]\nOnCalendar=daily\n", utc_usec(2024, 10, 25, 12, 0, 0));
   GArray *runs = g_array_new(FALSE, FALSE, sizeof(guint64));
   while (runs->len < 4) {
     guint64 before = sim.state->last_run_at;
@@ -399,20 +391,20 @@ test_calendar_dst(void)
     if (sim.state->last_run_at != before)
       g_array_append_val(runs, sim.state->last_run_at);
   }
-  assert_time(g_array_index(runs, guint64, 0), utc(2024, 10, 25, 22, 0, 0)); /* Sat 00:00 CEST */
-  assert_time(g_array_index(runs, guint64, 1), utc(2024, 10, 26, 22, 0, 0)); /* Sun 00:00 CEST */
-  assert_time(g_array_index(runs, guint64, 2), utc(2024, 10, 27, 23, 0, 0)); /* Mon 00:00 CET */
-  assert_time(g_array_index(runs, guint64, 3), utc(2024, 10, 28, 23, 0, 0));
+  assert_time(g_array_index(runs, guint64, 0), utc_usec(2024, 10, 25, 22, 0, 0)); /* Sat 00:00 CEST */
+  assert_time(g_array_index(runs, guint64, 1), utc_usec(2024, 10, 26, 22, 0, 0)); /* Sun 00:00 CEST */
+  assert_time(g_array_index(runs, guint64, 2), utc_usec(2024, 10, 27, 23, 0, 0)); /* Mon 00:00 CET */
+  assert_time(g_array_index(runs, guint64, 3), utc_usec(2024, 10, 28, 23, 0, 0));
   g_array_free(runs, TRUE);
   sim_clear(&sim);
 
   /* 02:30 does not happen on the spring night: that wake is skipped, as systemd does */
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nOnCalendar=02:30\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  assert_time(schedule_wake_after(c, s, utc(2024, 3, 30, 1, 30, 0)), utc(2024, 4, 1, 0, 30, 0));
+  assert_time(schedule_wake_after(c, s, utc_usec(2024, 3, 30, 1, 30, 0)), utc_usec(2024, 4, 1, 0, 30, 0));
   /* and it happens twice on the autumn night: the wake is at the first */
-  assert_time(schedule_wake_after(c, s, utc(2024, 10, 26, 1, 30, 0)), utc(2024, 10, 27, 0, 30, 0));
-  assert_time(schedule_wake_after(c, s, utc(2024, 10, 27, 0, 30, 0)), utc(2024, 10, 28, 1, 30, 0));
+  assert_time(schedule_wake_after(c, s, utc_usec(2024, 10, 26, 1, 30, 0)), utc_usec(2024, 10, 27, 0, 30, 0));
+  assert_time(schedule_wake_after(c, s, utc_usec(2024, 10, 27, 0, 30, 0)), utc_usec(2024, 10, 28, 1, 30, 0));
   restore_utc();
 }
 
@@ -423,7 +415,7 @@ test_backoff_doubles_to_the_cap(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=15min\nMaxInterval=1h\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  guint64 now = utc(2024, 5, 10, 12, 0, 0);
+  guint64 now = utc_usec(2024, 5, 10, 12, 0, 0);
   static const guint64 expect[] = { 30 * MIN_, HOUR, HOUR, HOUR };
   for (guint i = 0; i < G_N_ELEMENTS(expect); i++) {
     g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_IDLE, now));
@@ -449,7 +441,7 @@ test_backoff_resets_on_work(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=1min\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  guint64 now = utc(2024, 5, 10, 12, 0, 0);
+  guint64 now = utc_usec(2024, 5, 10, 12, 0, 0);
   for (int i = 0; i < 3; i++)
     schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_IDLE, now);
   g_assert_cmpuint(s->current_interval, ==, 8 * MIN_);
@@ -480,25 +472,25 @@ test_backoff_next_wake(void)
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=10min\nQuietHours=22:00-07:00\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
   /* one (new) interval after the run began */
-  s->last_run_at = utc(2024, 5, 10, 12, 0, 0);
-  g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_IDLE, utc(2024, 5, 10, 12, 1, 0)));
-  assert_time(s->next_wake, utc(2024, 5, 10, 12, 20, 0));
+  s->last_run_at = utc_usec(2024, 5, 10, 12, 0, 0);
+  g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_IDLE, utc_usec(2024, 5, 10, 12, 1, 0)));
+  assert_time(s->next_wake, utc_usec(2024, 5, 10, 12, 20, 0));
   /* not before now, when the run took longer than that */
-  g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_DONE, utc(2024, 5, 10, 12, 25, 0) + 1));
-  assert_time(s->next_wake, utc(2024, 5, 10, 12, 25, 0) + 1);
+  g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_DONE, utc_usec(2024, 5, 10, 12, 25, 0) + 1));
+  assert_time(s->next_wake, utc_usec(2024, 5, 10, 12, 25, 0) + 1);
   /* not inside the quiet hours */
-  s->last_run_at = utc(2024, 5, 10, 21, 55, 0);
-  g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_DONE, utc(2024, 5, 10, 21, 56, 0)));
-  assert_time(s->next_wake, utc(2024, 5, 11, 7, 0, 0));
+  s->last_run_at = utc_usec(2024, 5, 10, 21, 55, 0);
+  g_assert_true(schedule_run_ended(c, s, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_DONE, utc_usec(2024, 5, 10, 21, 56, 0)));
+  assert_time(s->next_wake, utc_usec(2024, 5, 11, 7, 0, 0));
   /* OnCalendar= agents count idle wakes, and their calendar stays */
   g_autoptr(AgentConfig) cal = config_of("[Schedule]\nOnCalendar=hourly\n");
   g_autoptr(ShiftdAgentState) cs = fresh_state(cal);
-  cs->last_run_at = utc(2024, 5, 10, 12, 0, 0);
-  cs->next_wake = utc(2024, 5, 10, 13, 0, 0);
-  g_assert_true(schedule_run_ended(cal, cs, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_IDLE, utc(2024, 5, 10, 12, 1, 0)));
+  cs->last_run_at = utc_usec(2024, 5, 10, 12, 0, 0);
+  cs->next_wake = utc_usec(2024, 5, 10, 13, 0, 0);
+  g_assert_true(schedule_run_ended(cal, cs, SHIFTD_TRIGGER_SCHEDULE, SHIFTD_RUN_IDLE, utc_usec(2024, 5, 10, 12, 1, 0)));
   g_assert_cmpuint(cs->idle_streak, ==, 1);
   g_assert_cmpuint(cs->current_interval, ==, 0);
-  assert_time(cs->next_wake, utc(2024, 5, 10, 13, 0, 0));
+  assert_time(cs->next_wake, utc_usec(2024, 5, 10, 13, 0, 0));
 }
 
 /* test_schedule.py's idle backoff, in microseconds: idle, idle, work. */
@@ -506,7 +498,7 @@ static void
 test_backoff_lifetime(void)
 {
   Sim sim;
-  sim_init(&sim, "[Schedule]\nEvery=1s\nMaxInterval=4s\n", utc(2024, 5, 10, 12, 0, 0));
+  sim_init(&sim, "[Schedule]\nEvery=1s\nMaxInterval=4s\n", utc_usec(2024, 5, 10, 12, 0, 0));
   sim.ending = SHIFTD_RUN_IDLE;
   for (int i = 0; i < 4; i++)
     sim_step(&sim); /* a wake, its run's end, twice */
@@ -529,26 +521,26 @@ test_quiet_window(void)
 {
   QuietHours night = quiet(22, 0, 7, 0), lunch = quiet(12, 0, 14, 0), off = { 0 };
   /* from the start (inside) to the end (outside), across midnight */
-  g_assert_false(schedule_in_quiet_hours(&night, utc(2024, 5, 10, 21, 59, 59) + 999999));
-  g_assert_true(schedule_in_quiet_hours(&night, utc(2024, 5, 10, 22, 0, 0)));
-  g_assert_true(schedule_in_quiet_hours(&night, utc(2024, 5, 10, 23, 59, 59)));
-  g_assert_true(schedule_in_quiet_hours(&night, utc(2024, 5, 11, 0, 0, 0)));
-  g_assert_true(schedule_in_quiet_hours(&night, utc(2024, 5, 11, 6, 59, 59) + 999999));
-  g_assert_false(schedule_in_quiet_hours(&night, utc(2024, 5, 11, 7, 0, 0)));
-  g_assert_false(schedule_in_quiet_hours(&night, utc(2024, 5, 11, 12, 0, 0)));
-  g_assert_false(schedule_in_quiet_hours(&lunch, utc(2024, 5, 10, 11, 59, 0)));
-  g_assert_true(schedule_in_quiet_hours(&lunch, utc(2024, 5, 10, 12, 0, 0)));
-  g_assert_false(schedule_in_quiet_hours(&lunch, utc(2024, 5, 10, 14, 0, 0)));
-  g_assert_false(schedule_in_quiet_hours(&lunch, utc(2024, 5, 10, 23, 0, 0)));
-  g_assert_false(schedule_in_quiet_hours(&off, utc(2024, 5, 10, 23, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 10, 21, 59, 59) + 999999));
+  g_assert_true(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 10, 22, 0, 0)));
+  g_assert_true(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 10, 23, 59, 59)));
+  g_assert_true(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 11, 0, 0, 0)));
+  g_assert_true(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 11, 6, 59, 59) + 999999));
+  g_assert_false(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 11, 7, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&night, utc_usec(2024, 5, 11, 12, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&lunch, utc_usec(2024, 5, 10, 11, 59, 0)));
+  g_assert_true(schedule_in_quiet_hours(&lunch, utc_usec(2024, 5, 10, 12, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&lunch, utc_usec(2024, 5, 10, 14, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&lunch, utc_usec(2024, 5, 10, 23, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&off, utc_usec(2024, 5, 10, 23, 0, 0)));
   /* as the file says it; "24:00" is midnight */
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=1h\nQuietHours=22:00-24:00\n");
   g_assert_true(c->quiet_hours.set);
   g_assert_cmpuint(c->quiet_hours.start_minute, ==, 22 * 60);
   g_assert_cmpuint(c->quiet_hours.end_minute, ==, 0);
-  g_assert_true(schedule_in_quiet_hours(&c->quiet_hours, utc(2024, 5, 10, 23, 59, 0)));
-  g_assert_false(schedule_in_quiet_hours(&c->quiet_hours, utc(2024, 5, 11, 0, 0, 0)));
-  assert_time(schedule_after_quiet_hours(&c->quiet_hours, utc(2024, 5, 10, 22, 30, 0)), utc(2024, 5, 11, 0, 0, 0));
+  g_assert_true(schedule_in_quiet_hours(&c->quiet_hours, utc_usec(2024, 5, 10, 23, 59, 0)));
+  g_assert_false(schedule_in_quiet_hours(&c->quiet_hours, utc_usec(2024, 5, 11, 0, 0, 0)));
+  assert_time(schedule_after_quiet_hours(&c->quiet_hours, utc_usec(2024, 5, 10, 22, 30, 0)), utc_usec(2024, 5, 11, 0, 0, 0));
 }
 
 static void
@@ -556,19 +548,19 @@ test_quiet_defer(void)
 {
   QuietHours night = quiet(22, 0, 7, 0), lunch = quiet(12, 0, 14, 0), off = { 0 };
   /* before midnight: tomorrow's end; after: today's */
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 5, 10, 22, 0, 0)), utc(2024, 5, 11, 7, 0, 0));
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 5, 10, 23, 30, 5) + 17), utc(2024, 5, 11, 7, 0, 0));
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 5, 11, 3, 0, 0)), utc(2024, 5, 11, 7, 0, 0));
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 5, 11, 6, 59, 59) + 999999), utc(2024, 5, 11, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 5, 10, 22, 0, 0)), utc_usec(2024, 5, 11, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 5, 10, 23, 30, 5) + 17), utc_usec(2024, 5, 11, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 5, 11, 3, 0, 0)), utc_usec(2024, 5, 11, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 5, 11, 6, 59, 59) + 999999), utc_usec(2024, 5, 11, 7, 0, 0));
   /* a wake on the end is outside: it stays, to the µs */
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 5, 11, 7, 0, 0)), utc(2024, 5, 11, 7, 0, 0));
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 5, 11, 7, 0, 0) + 3), utc(2024, 5, 11, 7, 0, 0) + 3);
-  assert_time(schedule_after_quiet_hours(&lunch, utc(2024, 5, 10, 13, 0, 0)), utc(2024, 5, 10, 14, 0, 0));
-  assert_time(schedule_after_quiet_hours(&lunch, utc(2024, 5, 10, 15, 0, 0)), utc(2024, 5, 10, 15, 0, 0));
-  assert_time(schedule_after_quiet_hours(&off, utc(2024, 5, 10, 23, 0, 0)), utc(2024, 5, 10, 23, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 5, 11, 7, 0, 0)), utc_usec(2024, 5, 11, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 5, 11, 7, 0, 0) + 3), utc_usec(2024, 5, 11, 7, 0, 0) + 3);
+  assert_time(schedule_after_quiet_hours(&lunch, utc_usec(2024, 5, 10, 13, 0, 0)), utc_usec(2024, 5, 10, 14, 0, 0));
+  assert_time(schedule_after_quiet_hours(&lunch, utc_usec(2024, 5, 10, 15, 0, 0)), utc_usec(2024, 5, 10, 15, 0, 0));
+  assert_time(schedule_after_quiet_hours(&off, utc_usec(2024, 5, 10, 23, 0, 0)), utc_usec(2024, 5, 10, 23, 0, 0));
   /* month and year ends */
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 12, 31, 23, 0, 0)), utc(2025, 1, 1, 7, 0, 0));
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 2, 28, 23, 0, 0)), utc(2024, 2, 29, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 12, 31, 23, 0, 0)), utc_usec(2025, 1, 1, 7, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 2, 28, 23, 0, 0)), utc_usec(2024, 2, 29, 7, 0, 0));
 }
 
 static void
@@ -576,18 +568,18 @@ test_quiet_wakes(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=1h\nQuietHours=22:00-07:00\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc(2024, 5, 10, 21, 30, 0), 0);
+  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc_usec(2024, 5, 10, 21, 30, 0), 0);
   guint64 next = 0, defer_to = 0;
   /* a wake computed into the window moves to its end */
   g_assert_true(schedule_next_wake(c, s, shiftd_clock_realtime_usec(clock), &next, NULL));
-  assert_time(next, utc(2024, 5, 11, 7, 0, 0));
-  assert_time(schedule_wake_after(c, s, shiftd_clock_realtime_usec(clock)), utc(2024, 5, 11, 7, 0, 0));
+  assert_time(next, utc_usec(2024, 5, 11, 7, 0, 0));
+  assert_time(schedule_wake_after(c, s, shiftd_clock_realtime_usec(clock)), utc_usec(2024, 5, 11, 7, 0, 0));
   /* one armed before (the file changed since) fires inside: deferred */
-  s->next_wake = utc(2024, 5, 10, 23, 0, 0);
+  s->next_wake = utc_usec(2024, 5, 10, 23, 0, 0);
   shiftd_clock_set_realtime(clock, s->next_wake);
   g_assert_cmpint(schedule_wake_decide(c, s, shiftd_clock_realtime_usec(clock), FALSE, &defer_to), ==,
                   SCHEDULE_WAKE_DEFER);
-  assert_time(defer_to, utc(2024, 5, 11, 7, 0, 0));
+  assert_time(defer_to, utc_usec(2024, 5, 11, 7, 0, 0));
   /* deferral comes before the live-run check: no note on the live run at night */
   g_assert_cmpint(schedule_wake_decide(c, s, shiftd_clock_realtime_usec(clock), TRUE, &defer_to), ==,
                   SCHEDULE_WAKE_DEFER);
@@ -599,7 +591,7 @@ test_quiet_wakes(void)
   g_assert_cmpuint(defer_to, ==, 0);
   /* a day of hourly wakes: none from 22:00 to 07:00 */
   Sim sim;
-  sim_init(&sim, "[Schedule]\nEvery=1h\nQuietHours=22:00-07:00\n", utc(2024, 5, 10, 19, 0, 0));
+  sim_init(&sim, "[Schedule]\nEvery=1h\nQuietHours=22:00-07:00\n", utc_usec(2024, 5, 10, 19, 0, 0));
   sim.run_usec = 0;
   sim.log_unit = HOUR;
   for (int i = 0; i < 12; i++)
@@ -617,28 +609,28 @@ test_quiet_dst(void)
   QuietHours early = quiet(1, 0, 2, 30), night = quiet(22, 0, 7, 0);
   /* spring: the clock jumps from 02:00 CET to 03:00 CEST, past the end:
    * the window is over at the jump */
-  assert_time(schedule_after_quiet_hours(&early, utc(2024, 3, 31, 0, 30, 0)), utc(2024, 3, 31, 1, 0, 0));
+  assert_time(schedule_after_quiet_hours(&early, utc_usec(2024, 3, 31, 0, 30, 0)), utc_usec(2024, 3, 31, 1, 0, 0));
   /* and a night window is an hour shorter */
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 3, 30, 21, 30, 0)), utc(2024, 3, 31, 5, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 3, 30, 21, 30, 0)), utc_usec(2024, 3, 31, 5, 0, 0));
   /* autumn: 02:15 happens twice. From the first (CEST) the window ends at
    * the first 02:30, from the second (CET) at the second: never a day
    * later, whatever mktime() guessed last (it used to decide) */
   struct tm summer = { .tm_year = 124, .tm_mon = 6, .tm_mday = 1, .tm_hour = 12, .tm_isdst = 1 };
   (void)mktime(&summer);
-  assert_time(schedule_after_quiet_hours(&early, utc(2024, 10, 27, 1, 15, 0)), utc(2024, 10, 27, 1, 30, 0));
-  assert_time(schedule_after_quiet_hours(&early, utc(2024, 10, 27, 0, 15, 0)), utc(2024, 10, 27, 0, 30, 0));
+  assert_time(schedule_after_quiet_hours(&early, utc_usec(2024, 10, 27, 1, 15, 0)), utc_usec(2024, 10, 27, 1, 30, 0));
+  assert_time(schedule_after_quiet_hours(&early, utc_usec(2024, 10, 27, 0, 15, 0)), utc_usec(2024, 10, 27, 0, 30, 0));
   struct tm winter = { .tm_year = 124, .tm_mon = 0, .tm_mday = 1, .tm_hour = 12, .tm_isdst = 0 };
   (void)mktime(&winter);
-  assert_time(schedule_after_quiet_hours(&early, utc(2024, 10, 27, 1, 15, 0)), utc(2024, 10, 27, 1, 30, 0));
-  assert_time(schedule_after_quiet_hours(&early, utc(2024, 10, 27, 0, 15, 0)), utc(2024, 10, 27, 0, 30, 0));
+  assert_time(schedule_after_quiet_hours(&early, utc_usec(2024, 10, 27, 1, 15, 0)), utc_usec(2024, 10, 27, 1, 30, 0));
+  assert_time(schedule_after_quiet_hours(&early, utc_usec(2024, 10, 27, 0, 15, 0)), utc_usec(2024, 10, 27, 0, 30, 0));
   /* from 02:45 CEST the clock goes back into the window at 03:00 CEST = 02:00 CET */
-  g_assert_false(schedule_in_quiet_hours(&early, utc(2024, 10, 27, 0, 45, 0)));
-  g_assert_true(schedule_in_quiet_hours(&early, utc(2024, 10, 27, 1, 0, 0)));
+  g_assert_false(schedule_in_quiet_hours(&early, utc_usec(2024, 10, 27, 0, 45, 0)));
+  g_assert_true(schedule_in_quiet_hours(&early, utc_usec(2024, 10, 27, 1, 0, 0)));
   /* a night window across the change is an hour longer, and ends at 07:00 CET */
-  assert_time(schedule_after_quiet_hours(&night, utc(2024, 10, 26, 21, 0, 0)), utc(2024, 10, 27, 6, 0, 0));
+  assert_time(schedule_after_quiet_hours(&night, utc_usec(2024, 10, 26, 21, 0, 0)), utc_usec(2024, 10, 27, 6, 0, 0));
   /* across the change and still inside: 01:30 CEST to 04:00 CET */
   QuietHours long_early = quiet(1, 0, 4, 0);
-  assert_time(schedule_after_quiet_hours(&long_early, utc(2024, 10, 26, 23, 30, 0)), utc(2024, 10, 27, 3, 0, 0));
+  assert_time(schedule_after_quiet_hours(&long_early, utc_usec(2024, 10, 26, 23, 30, 0)), utc_usec(2024, 10, 27, 3, 0, 0));
   restore_utc();
 }
 
@@ -649,7 +641,7 @@ test_review_beat(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=1h\nReviewEvery=1d\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc(2024, 5, 10, 12, 0, 0), 0);
+  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc_usec(2024, 5, 10, 12, 0, 0), 0);
   guint64 t0 = shiftd_clock_realtime_usec(clock), next = 0, defer_to = 0;
   /* counted from when the agent comes, once */
   g_assert_cmpuint(schedule_review_due(c, s), ==, 0);
@@ -696,7 +688,7 @@ static void
 test_review_lifetime(void)
 {
   Sim sim;
-  sim_init(&sim, "[Schedule]\nEvery=1s\nReviewEvery=3s\nQuietHours=22:00-07:00\n", utc(2024, 5, 10, 21, 59, 53));
+  sim_init(&sim, "[Schedule]\nEvery=1s\nReviewEvery=3s\nQuietHours=22:00-07:00\n", utc_usec(2024, 5, 10, 21, 59, 53));
   for (int i = 0; i < 14; i++)
     sim_step(&sim);
   /* at 22:00 the night begins, for both: the beat due at night comes first
@@ -713,7 +705,7 @@ test_wake_decisions(void)
 {
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=10min\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  guint64 t = utc(2024, 5, 10, 12, 0, 0), defer_to = 7;
+  guint64 t = utc_usec(2024, 5, 10, 12, 0, 0), defer_to = 7;
   s->next_wake = t;
   /* a timer may fire half a second early */
   g_assert_cmpint(schedule_wake_decide(c, s, t - SCHEDULE_EARLY_TOLERANCE_USEC - 1, FALSE, &defer_to), ==,
@@ -739,7 +731,7 @@ static void
 test_skipped_wakes(void)
 {
   Sim sim;
-  sim_init(&sim, "[Schedule]\nEvery=1s\n", utc(2024, 5, 10, 12, 0, 0));
+  sim_init(&sim, "[Schedule]\nEvery=1s\n", utc_usec(2024, 5, 10, 12, 0, 0));
   sim.run_usec = 3500 * 1000;
   for (int i = 0; i < 6; i++)
     sim_step(&sim);
@@ -765,7 +757,7 @@ static void
 test_missed_wake_once(void)
 {
   Sim sim;
-  sim_init(&sim, "[Schedule]\nEvery=2s\n", utc(2024, 5, 10, 12, 0, 0));
+  sim_init(&sim, "[Schedule]\nEvery=2s\n", utc_usec(2024, 5, 10, 12, 0, 0));
   sim_step(&sim);
   sim_step(&sim);
   guint64 due = sim.state->next_wake;
@@ -789,11 +781,11 @@ test_missed_wake_once(void)
   /* a calendar's missed wakes too: once, then its next time after now */
   g_autoptr(AgentConfig) c = config_of("[Schedule]\nOnCalendar=*-*-* 09:00\n");
   g_autoptr(ShiftdAgentState) s = fresh_state(c);
-  s->next_wake = utc(2024, 5, 1, 9, 0, 0);
-  guint64 now = utc(2024, 5, 10, 12, 0, 0), defer_to = 0;
+  s->next_wake = utc_usec(2024, 5, 1, 9, 0, 0);
+  guint64 now = utc_usec(2024, 5, 10, 12, 0, 0), defer_to = 0;
   g_assert_true(schedule_wake_was_missed(c, s, now));
   g_assert_cmpint(schedule_wake_decide(c, s, now, FALSE, &defer_to), ==, SCHEDULE_WAKE_RUN);
-  assert_time(schedule_wake_after(c, s, now), utc(2024, 5, 11, 9, 0, 0));
+  assert_time(schedule_wake_after(c, s, now), utc_usec(2024, 5, 11, 9, 0, 0));
 }
 
 /* --- decisions and retention --- */
@@ -801,7 +793,7 @@ test_missed_wake_once(void)
 static void
 test_decision_deadline(void)
 {
-  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc(2024, 5, 10, 12, 0, 0), 0);
+  g_autoptr(ShiftdClock) clock = shiftd_clock_new_fake(utc_usec(2024, 5, 10, 12, 0, 0), 0);
   guint64 now = shiftd_clock_realtime_usec(clock);
   /* the question's own timeout comes first, longer or shorter */
   assert_time(schedule_decision_deadline(5 * MIN_, DAY, now), now + 5 * MIN_);
@@ -825,7 +817,7 @@ test_decision_deadline(void)
 static void
 test_retention(void)
 {
-  guint64 now = utc(2024, 5, 10, 12, 0, 0), keep = 90 * DAY;
+  guint64 now = utc_usec(2024, 5, 10, 12, 0, 0), keep = 90 * DAY;
   assert_time(schedule_retention_cutoff(keep, now), now - keep);
   /* strictly older than now - keep goes; the store's finished_before */
   g_assert_true(schedule_retention_prunes(now - keep - 1, keep, now));

@@ -35,6 +35,8 @@ make_row(const char *name, ShiftdRunState state)
   return r;
 }
 
+static const ShiftdRunQuery every_run = { .reader = SHIFTD_RUN_QUERY_ANYONE };
+
 /* Waits (bounded) for the writer's completions and dispatches them. */
 static void
 wait_dispatch(ShiftdStore *store, Counter *c, guint want)
@@ -75,10 +77,11 @@ test_roundtrip(void)
   g_autoptr(GError) error = NULL;
   ShiftdStore *store = shiftd_store_open(dir, &error);
   g_assert_no_error(error);
-  g_autoptr(GPtrArray) runs = shiftd_store_load_runs(store, &error);
+  g_autoptr(GPtrArray) runs = shiftd_store_list_runs(store, &every_run, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(runs->len, ==, 1);
-  ShiftdRunRow *r = g_ptr_array_index(runs, 0);
+  g_autoptr(ShiftdRunRow) r = shiftd_store_load_run(store, "triage-7k2m", &error);
+  g_assert_no_error(error);
   g_assert_cmpstr(r->name, ==, "triage-7k2m");
   g_assert_cmpint(r->state, ==, SHIFTD_RUN_WAITING);
   g_assert_cmpstr(r->task, ==, "check the build log");
@@ -232,7 +235,7 @@ test_prune(void)
   prune(store, 0, 3, 100, "run-005 run-003");
   prune(store, 0, 3, 100, "");
 
-  g_autoptr(GPtrArray) left = shiftd_store_load_runs(store, &error);
+  g_autoptr(GPtrArray) left = shiftd_store_list_runs(store, &every_run, &error);
   g_autofree char *left_names = names_of(left);
   g_assert_cmpstr(left_names, ==, "run-004 run-006 run-007 run-008 run-009");
   g_autoptr(GPtrArray) events = shiftd_store_get_events(store, "run-003", 1, 10, 10, &error);
@@ -280,8 +283,8 @@ test_group_commit(void)
   g_assert_cmpuint(commits, <, n);
   g_autoptr(GPtrArray) events = shiftd_store_get_events(store, row->name, 1, n, n, &error);
   g_assert_cmpuint(events->len, ==, n);
-  g_autoptr(GPtrArray) runs = shiftd_store_load_runs(store, &error);
-  g_assert_cmpuint(((ShiftdRunRow *)g_ptr_array_index(runs, 0))->event_count, ==, n);
+  g_autoptr(ShiftdRunRow) burst = shiftd_store_load_run(store, row->name, &error);
+  g_assert_cmpuint(burst->event_count, ==, n);
   shiftd_store_close(store);
 }
 

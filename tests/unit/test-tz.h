@@ -1,4 +1,5 @@
-/* Unit tests that need a time zone: set it for the process, or skip. */
+/* Unit tests of times: one in UTC as µs, and a time zone set for the
+ * process (or the test skipped). */
 #pragma once
 
 #include <glib.h>
@@ -23,4 +24,12 @@ restore_utc(void)
 {
   g_setenv("TZ", "UTC", TRUE);
   tzset();
+}
+
+static inline guint64
+utc_usec(int y, int mo, int d, int h, int mi, int s)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_utc(y, mo, d, h, mi, s);
+  g_assert_nonnull(dt);
+  return (guint64)g_date_time_to_unix(dt) * G_USEC_PER_SEC;
 }
