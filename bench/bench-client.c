@@ -16,12 +16,16 @@
  *   bench-client history ADDRESS_A SAMPLES_A ADDRESS_B SAMPLES_B N AGENT
  *                                                   per-call medians on two daemons, interleaved:
  *                                                   ListRuns, GetRun, GetAll, GetEvents, TriggerAgent
+ *   bench-client store-commit DIR N                 shiftd's store alone (no bus, no daemon): a
+ *                                                   receipt's transaction committed, and one row
+ *                                                   in a plain SQLite table, vs fdatasync
  *
  * Every call has a timeout (CALL_TIMEOUT_USEC), so nothing here waits forever.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,11 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "run-store.h"
+#include "store-file.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -708,6 +717,139 @@ bench_history(const char *addr_a, const char *samples_a, const char *addr_b, con
   return 0;
 }
 
+/* --- store-commit: what the receipt's durable write costs by itself --- */
+
+static void
+store_committed(gpointer user_data, const GError *error)
+{
+  int *result = user_data;
+  *result = error ? -EIO : 1;
+  if (error)
+    fprintf(stderr, "store commit: %s\n", error->message);
+}
+
+/* The transaction engine_start_run() commits for a receipt, through the same
+ * store code (its writer thread and eventfd included), waited for as the
+ * daemon's main loop waits: poll on the notify fd, then dispatch. */
+static int
+store_receipt(ShiftdStore *store, GRand *rand, guint64 seq)
+{
+  g_autoptr(ShiftdRunRow) row = shiftd_run_row_new();
+  g_free(row->name);
+  row->name = g_strdup_printf("run-%08x%08" G_GINT64_MODIFIER "x", g_rand_int(rand), seq);
+  shiftd_set_string(&row->agent, "default");
+  shiftd_set_string(&row->task, "benchmark receipt scenario:queued");
+  shiftd_set_string(&row->summary, "queued");
+  row->created_at = row->updated_at = g_get_real_time();
+  row->max_steps = 20;
+  row->timeout_usec = (guint64)3600 * G_USEC_PER_SEC;
+  ShiftdStoreTxn *txn = shiftd_store_txn_new();
+  shiftd_store_txn_put_run(txn, row, TRUE);
+  shiftd_store_txn_put_task(txn, row->name, row->task);
+  shiftd_store_txn_add_event(txn, row->name, 1, row->created_at, "created",
+                             "{\"agent\":\"default\",\"trigger\":\"manual\",\"owner\":0,"
+                             "\"task\":\"benchmark receipt scenario:queued\",\"max_steps\":20,"
+                             "\"timeout_usec\":3600000000}");
+  int result = 0;
+  shiftd_store_commit(store, txn, store_committed, &result);
+  struct pollfd p = { .fd = shiftd_store_get_notify_fd(store), .events = POLLIN };
+  while (result == 0) {
+    if (poll(&p, 1, CALL_TIMEOUT_USEC / 1000) <= 0) {
+      fprintf(stderr, "store commit: no completion within %d s\n", (int)(CALL_TIMEOUT_USEC / G_USEC_PER_SEC));
+      return -ETIMEDOUT;
+    }
+    shiftd_store_dispatch(store);
+  }
+  return result < 0 ? result : 0;
+}
+
+/* The least any SQLite store does for a receipt: one ~200-byte row into one
+ * table with no index, WAL, synchronous=FULL, on this thread. */
+static sqlite3 *
+plain_db_open(const char *state)
+{
+  g_autofree char *path = g_build_filename(state, "plain.db", NULL);
+  sqlite3 *db = NULL;
+  if (sqlite3_open(path, &db) != SQLITE_OK ||
+      sqlite3_exec(db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                   "CREATE TABLE IF NOT EXISTS receipts(id INTEGER PRIMARY KEY, record TEXT NOT NULL);",
+                   NULL, NULL, NULL) != SQLITE_OK) {
+    fprintf(stderr, "plain SQLite store in %s: %s\n", state, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+static int
+plain_receipt(sqlite3 *db)
+{
+  static const char sql[] = "INSERT INTO receipts(record) VALUES('{\"name\":\"run-7k2m\",\"agent\":\"default\","
+                            "\"state\":\"queued\",\"trigger\":\"manual\",\"owner\":0,"
+                            "\"task\":\"benchmark receipt scenario:queued\",\"max_steps\":20,"
+                            "\"timeout_usec\":3600000000}')";
+  char *error = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK) {
+    fprintf(stderr, "plain SQLite commit: %s\n", error);
+    sqlite3_free(error);
+    return -EIO;
+  }
+  return 0;
+}
+
+static int
+bench_store_commit(const char *dir, int n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = g_build_filename(dir, "store-commit", NULL);
+  if (g_mkdir_with_parents(state, 0700) < 0) {
+    fprintf(stderr, "cannot make %s: %s\n", state, g_strerror(errno));
+    return 1;
+  }
+  g_autoptr(ShiftdStore) store = shiftd_store_open(state, &error);
+  if (store == NULL) {
+    fprintf(stderr, "cannot open a store in %s: %s\n", state, error->message);
+    return 1;
+  }
+  sqlite3 *plain = plain_db_open(state);
+  if (plain == NULL)
+    return 1;
+  char path[4096];
+  int fd = open_floor_file(state, path, sizeof path);
+  if (fd < 0)
+    return 1;
+  g_autoptr(GRand) rand = g_rand_new();
+  double *t[3] = { calloc(n, sizeof(double)), calloc(n, sizeof(double)), calloc(n, sizeof(double)) };
+  guint64 seq = 0;
+  for (int i = 0; i < 100; i++)
+    if (store_receipt(store, rand, seq++) < 0 || plain_receipt(plain) < 0 || small_sync(fd) < 0)
+      return 1;
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < 3; k++) {
+      int which = (i + k) % 3;
+      double t0 = now_us();
+      int r = which == 0 ? store_receipt(store, rand, seq++) : which == 1 ? plain_receipt(plain) : small_sync(fd);
+      double dt = now_us() - t0;
+      if (r < 0)
+        return 1;
+      t[which][i] = dt;
+    }
+  }
+  close(fd);
+  unlink(path);
+  sqlite3_close(plain);
+  double m_commit = percentile(t[0], n, 0.5), m_plain = percentile(t[1], n, 0.5), m_sync = percentile(t[2], n, 0.5);
+  printf("store commit of a receipt (no bus): median %.0f us over %d; plain SQLite commit of one row %.0f us;"
+         " fdatasync of a small write %.0f us; ratios %.2f and %.2f\n",
+         m_commit, n, m_plain, m_sync, m_commit / m_sync, m_plain / m_sync);
+  printf("RESULT store.commit_us %.1f\nRESULT store.plain_us %.1f\nRESULT store.fdatasync_us %.1f\n", m_commit,
+         m_plain, m_sync);
+  for (int i = 0; i < 3; i++)
+    free(t[i]);
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -730,6 +872,8 @@ main(int argc, char **argv)
     sd_bus_flush_close_unref(bus);
     return ret;
   }
+  if (g_str_equal(mode, "store-commit") && argc == 4 && atoi(argv[3]) >= 10)
+    return bench_store_commit(argv[2], atoi(argv[3]));
   if (g_str_equal(mode, "fsync-rate") && argc == 4)
     return bench_fsync_rate(argv[2], atof(argv[3]));
   if (g_str_equal(mode, "throughput") && argc == 5 && atoi(argv[3]) > 0)
@@ -742,7 +886,7 @@ main(int argc, char **argv)
           "usage: %s receipt|receipt-gdbus ADDRESS STATE_DIR N | reads ADDRESS RUN_PATH N |\n"
           "       fsync-rate DIR SECONDS | throughput ADDRESS CLIENTS SECONDS |\n"
           "       fill ADDRESS COUNT SAMPLES_FILE [IN_FLIGHT] |\n"
-          "       history ADDRESS_A SAMPLES_A ADDRESS_B SAMPLES_B N AGENT\n",
+          "       history ADDRESS_A SAMPLES_A ADDRESS_B SAMPLES_B N AGENT | store-commit DIR N\n",
           argv[0]);
   return 2;
 }

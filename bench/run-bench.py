@@ -5,7 +5,10 @@ numbers mean little). docs/performance.md says what each row means.
 
 A. StartRun (the receipt) against its floor: a Peer.Ping round trip on the same
    connection plus one fdatasync of a small write in the state dir. With the
-   sd-bus C client (target: median <= 1.3 x the floor) and with a GDBus client.
+   sd-bus C client (target: median <= 1.3 x the floor) and with a GDBus client;
+   and, for what the floor leaves out, the receipt's transaction through
+   shiftd's store alone (no bus) and a plain one-row SQLite commit, each
+   against fdatasync.
 B. GetAll on a Run while 8 runs are busy, against Ping alone (target: p99 <= 5 x).
 C. Receipts per second with 1, 8 and 32 concurrent clients, against serial
    fdatasyncs per second on the same filesystem and against Celery task
@@ -306,6 +309,18 @@ def section_a(b):
                   "Ping %s + fdatasync %s = %s" % (fmt_us(r[label + ".ping_us"]), fmt_us(r[label + ".fdatasync_us"]),
                                                    fmt_us(floor)),
                   ratio, "<= 1.30" if target else "", ratio <= 1.3 if target else None)
+    # What the receipt's durable write costs by itself: the same transaction
+    # through shiftd's store code, no bus and no daemon, against fdatasync.
+    # Ping plus this is the lowest a receipt can reach with this store.
+    what = "store commit of a receipt alone, no bus (median)"
+    try:
+        r = client("store-commit", d.state_dir, ARGS.calls)
+        TABLE.add(what, fmt_us(r["store.commit_us"]), "fdatasync %s" % fmt_us(r["store.fdatasync_us"]),
+                  r["store.commit_us"] / r["store.fdatasync_us"])
+        TABLE.add("plain SQLite commit of one row, no index (median)", fmt_us(r["store.plain_us"]),
+                  "fdatasync %s" % fmt_us(r["store.fdatasync_us"]), r["store.plain_us"] / r["store.fdatasync_us"])
+    except Exception as e:
+        TABLE.failed(what, e)
     b.drop(d)
     b.drop(bus)
 
