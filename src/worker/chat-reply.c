@@ -86,6 +86,29 @@ parse_tool_call(JsonNode *node, guint step, guint index, ShiftdToolCall **out, G
   return TRUE;
 }
 
+/* A count the server gave, or 0 (missing, negative, not a number). */
+static guint64
+usage_count(JsonObject *usage, const char *name)
+{
+  JsonNode *n = json_object_get_member(usage, name);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+    return 0;
+  gint64 v = json_node_get_int(n);
+  return v > 0 ? (guint64)v : 0;
+}
+
+void
+shiftd_chat_reply_take_usage(ShiftdChatReply *reply, JsonObject *usage)
+{
+  if (usage == NULL)
+    return;
+  reply->usage = json_object_ref(usage);
+  reply->tokens_in = usage_count(usage, "prompt_tokens") + usage_count(usage, "input_tokens") +
+                     usage_count(usage, "cache_creation_input_tokens") +
+                     usage_count(usage, "cache_read_input_tokens");
+  reply->tokens_out = usage_count(usage, "completion_tokens") + usage_count(usage, "output_tokens");
+}
+
 ShiftdChatReply *
 shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **error)
 {
@@ -121,8 +144,7 @@ shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **err
   reply->tool_calls = g_ptr_array_new_with_free_func(tool_call_free);
   const char *finish = shiftd_json_get_string(choice, "finish_reason", NULL);
   reply->finish_reason = g_strdup(finish);
-  JsonObject *usage = shiftd_json_get_object(root, "usage");
-  reply->usage = usage ? json_object_ref(usage) : NULL;
+  shiftd_chat_reply_take_usage(reply, shiftd_json_get_object(root, "usage"));
 
   JsonNode *calls = json_object_get_member(message, "tool_calls");
   if (calls != NULL && !JSON_NODE_HOLDS_NULL(calls)) {

@@ -15,7 +15,14 @@ typedef struct {
   GPtrArray *tool_calls; /* of ShiftdToolCall */
   char *finish_reason;   /* NULL when not given */
   JsonObject *usage;     /* NULL when not given */
+  guint64 tokens_in;     /* from usage, both APIs' names; 0 when not given */
+  guint64 tokens_out;
 } ShiftdChatReply;
+
+/* tokens_in and tokens_out from a usage object: Chat Completions'
+ * prompt_tokens/completion_tokens or the Messages API's input_tokens (plus
+ * its cache_creation_ and cache_read_input_tokens)/output_tokens. */
+void shiftd_chat_reply_take_usage(ShiftdChatReply *reply, JsonObject *usage);
 
 /* Fails (G_IO_ERROR_INVALID_DATA) when the body is not a chat completion.
  * step numbers the ids made up for tool calls that came without one. */

@@ -28,6 +28,9 @@ shiftd_event_model_reply(ShiftdLink *link, guint step, const ShiftdChatReply *re
   json_object_set_int_member(data, "elapsed_ms", (gint64)(elapsed_usec / 1000));
   if (reply->usage)
     json_object_set_object_member(data, "usage", json_object_ref(reply->usage));
+  /* what the daemon sums into TokensIn/TokensOut and the agent's counts */
+  json_object_set_int_member(data, "tokens_in", (gint64)MIN(reply->tokens_in, (guint64)G_MAXINT64));
+  json_object_set_int_member(data, "tokens_out", (gint64)MIN(reply->tokens_out, (guint64)G_MAXINT64));
   return shiftd_link_send_event(link, "model_reply", data, error);
 }
 
