@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """A stand-in for a real model: an OpenAI-compatible Chat Completions server
-with scripted replies, used by the tests, the benchmark and the demo.
+(and the Anthropic Messages API beside it) with scripted replies, used by the
+tests, the benchmark and the demo.
 
 It does not think. A request picks a *scenario* with the token
 `scenario:NAME` in its first user (or system) message; the *step* is the
 number of assistant messages already in the request, so a resumed
 conversation continues the script with no state kept here. Without a token
-the default scenario calls `finish` at once.
+the default scenario calls `finish` at once. Both APIs play the same scripts
+and count the same usage for the same conversation.
 
 Python 3 standard library only (>= 3.9).
 """
@@ -80,10 +82,10 @@ class StandinState:
             self.fail_counts[key] = done + 1
             return True
 
-    def next_call_id(self):
+    def next_call_id(self, prefix="call_"):
         with self.lock:
             self.call_seq += 1
-            return "call_%d" % self.call_seq
+            return "%s%d" % (prefix, self.call_seq)
 
     def enter(self):
         with self.lock:
@@ -115,6 +117,27 @@ def message_text(message):
     if isinstance(content, list):
         return "\n".join(p.get("text", "") for p in content
                          if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def block_text(block):
+    """The text of a Messages API content block: text, or a tool_result's content."""
+    if not isinstance(block, dict):
+        return ""
+    if block.get("type") == "text" and isinstance(block.get("text"), str):
+        return block["text"]
+    if block.get("type") == "tool_result":
+        return message_text(block)
+    return ""
+
+
+def anthropic_text(message):
+    """The text of a Messages API message (or a system value): string or blocks."""
+    content = message.get("content") if isinstance(message, dict) else message
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(block_text(b) for b in content)
     return ""
 
 
@@ -173,6 +196,9 @@ class Handler(BaseHTTPRequestHandler):
             self.state.leave()
 
     def send_error_json(self, status, message, kind="invalid_request_error"):
+        if getattr(self, "api", None) == "anthropic":
+            self.send_json(status, {"type": "error", "error": {"type": kind, "message": message}})
+            return
         self.send_json(status, {"error": {"message": message, "type": kind}})
 
     def read_body(self):
@@ -226,13 +252,17 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             self.send_error_json(400, str(e))
             return
-        if path in ("/v1/chat/completions", "/chat/completions"):
+        apis = {"/v1/chat/completions": "openai", "/chat/completions": "openai",
+                "/v1/messages": "anthropic", "/messages": "anthropic"}
+        if path in apis:
+            self.api = apis[path]
             self.state.enter()
             self.in_call = True
             try:
                 self.chat(path, raw)
             finally:
                 self.end_call()
+                self.api = None
         elif path == "/_control/scenario":
             try:
                 spec = json.loads(raw.decode("utf-8"))
@@ -250,6 +280,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- chat completions -----------------------------------------------------
 
     def chat(self, path, raw):
+        """One call of either API: the same script, the API's own shapes."""
+        anthropic = self.api == "anthropic"
         try:
             body = json.loads(raw.decode("utf-8"))
         except ValueError:
@@ -257,22 +289,37 @@ class Handler(BaseHTTPRequestHandler):
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list):
             messages = []
-        scenario = find_scenario(messages)
+        if anthropic:
+            # The scenario token may be in the system text, as in a system message.
+            system = body.get("system") if isinstance(body, dict) else None
+            lookup = [{"role": "system", "content": anthropic_text(system)}] + \
+                [{"role": m.get("role"), "content": anthropic_text(m)} for m in messages if isinstance(m, dict)]
+        else:
+            lookup = messages
+        scenario = find_scenario(lookup)
         step = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
-        seq = self.state.record({
-            "time": time.time(), "path": path, "scenario": scenario, "step": step,
-            "authorization": self.headers.get("Authorization"), "body": body,
-        })
-        # Never the Authorization value: this log may be kept as a test artifact.
-        self.state.log("chat #%d scenario=%s step=%d auth=%s" % (
-            seq, scenario, step, "yes" if self.headers.get("Authorization") else "no"))
+        entry = {"time": time.time(), "path": path, "api": self.api, "scenario": scenario, "step": step,
+                 "authorization": self.headers.get("Authorization"), "body": body}
+        if anthropic:
+            entry["x_api_key"] = self.headers.get("x-api-key")
+            entry["anthropic_version"] = self.headers.get("anthropic-version")
+            entry["content_type"] = self.headers.get("content-type")
+        seq = self.state.record(entry)
+        # Never a key's value: this log may be kept as a test artifact.
+        self.state.log("%s #%d scenario=%s step=%d auth=%s" % (
+            "messages" if anthropic else "chat", seq, scenario, step,
+            "yes" if self.headers.get("Authorization") or self.headers.get("x-api-key") else "no"))
 
         if body is None or not isinstance(body.get("messages"), list):
             self.send_error_json(400, "request body must be a JSON object with \"messages\"")
             return
 
+        if anthropic and not isinstance(body.get("max_tokens"), int):
+            self.send_error_json(400, "max_tokens: Field required")
+            return
+
         if scenario is None:
-            task = shorten(first_user_text(messages)) or "(no task)"
+            task = shorten(first_user_text(lookup)) or "(no task)"
             spec = {"tool": "finish",
                     "arguments": {"result": "Stand-in model finished: %s" % task},
                     "delay": self.state.default_delay}
@@ -294,7 +341,11 @@ class Handler(BaseHTTPRequestHandler):
             if fail.get("retry_after") is not None:
                 headers["Retry-After"] = str(fail["retry_after"])
             text = fail.get("body")
-            if text is None:
+            if text is None and anthropic:
+                kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+                text = json.dumps({"type": "error", "error": {"type": kind,
+                                                              "message": "stand-in failure %d" % status}})
+            elif text is None:
                 text = json.dumps({"error": {"message": "stand-in failure %d" % status,
                                              "type": "server_error"}})
             self.send_bytes(status, text.encode("utf-8"), headers=headers)
@@ -304,7 +355,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wait(None)
             self.close_connection = True
             return
-        self.reply(body, messages, spec)
+        if anthropic:
+            self.reply_anthropic(body, messages, spec, lookup)
+        else:
+            self.reply(body, messages, spec)
 
     def reply(self, body, messages, spec):
         malformed = spec.get("malformed")
@@ -361,6 +415,61 @@ class Handler(BaseHTTPRequestHandler):
                          "finish_reason": "tool_calls" if calls else "stop"}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
+        })
+
+
+    def reply_anthropic(self, body, messages, spec, lookup):
+        """The Messages API's answer to the same step: content blocks, stop_reason,
+        usage counted as the chat path counts it for the same conversation."""
+        malformed = spec.get("malformed")
+        if malformed == "garbage":
+            self.send_bytes(200, b"<html>this is not a message", "text/html")
+            return
+        if malformed == "no_choices":
+            self.send_json(200, {"id": "msg_standin", "type": "message", "role": "assistant",
+                                 "model": body.get("model") or MODEL_NAME})
+            return
+        if malformed == "deep":
+            depth = 60000
+            self.send_bytes(200, b'{"type":"message","content":[{"type":"text","text":"x","input":' +
+                            b"[" * depth + b"]" * depth + b'}]}')
+            return
+
+        content = spec.get("reply")
+        if spec.get("reply_bytes"):
+            content = "x" * int(spec["reply_bytes"])
+        if spec.get("echo_last_tool_result"):
+            results = [b for m in messages if isinstance(m, dict) and isinstance(m.get("content"), list)
+                       for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
+            content = block_text(results[-1]) if results else ""
+
+        calls = []
+        if "tool" in spec:
+            calls.append({"name": spec["tool"], "arguments": spec.get("arguments", {})})
+        calls.extend(spec.get("tool_calls") or [])
+        if malformed == "bad_arguments" and not calls:
+            calls.append({"name": "finish", "arguments": {}})
+
+        blocks = []
+        if content:
+            blocks.append({"type": "text", "text": content})
+        for call in calls:
+            # Messages API input is always JSON; a string stands in for arguments that do not parse.
+            tool_input = "{\"result\": oops, not json" if malformed == "bad_arguments" else call.get("arguments", {})
+            blocks.append({"type": "tool_use", "id": self.state.next_call_id("toolu_"),
+                           "name": call.get("name"), "input": tool_input})
+
+        input_tokens = sum(len(m["content"].split()) for m in lookup)
+        output_tokens = len((content or "").split()) + 10 * len(calls)
+        self.send_json(200, {
+            "id": "msg_standin_%d" % int(time.time() * 1000),
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model") or MODEL_NAME,
+            "content": blocks,
+            "stop_reason": "tool_use" if calls else "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
         })
 
 

@@ -10,6 +10,7 @@ static const ShiftdIniKey config_keys[] = {
   { "Model", "BaseURL" },
   { "Model", "Name" },
   { "Model", "ApiKeyFile" },
+  { "Model", "Provider" },
   { "Model", "Timeout" },
   { "Model", "Retries" },
   { "Model", "RetryDelay" },
@@ -37,6 +38,7 @@ shiftd_config_new(void)
   ShiftdConfig *c = g_new0(ShiftdConfig, 1);
   c->model_base_url = g_strdup("http://127.0.0.1:11434/v1");
   c->model_name = g_strdup("llama3.2");
+  c->model_provider = SHIFTD_PROVIDER_OPENAI;
   c->model_timeout_usec = 300 * SHIFTD_USEC_PER_SEC;
   c->model_retries = 4;
   c->model_retry_delay_usec = SHIFTD_USEC_PER_SEC;
@@ -161,6 +163,21 @@ check_strings(ShiftdIniFile *ini, ShiftdConfig *c, GError **error)
   return TRUE;
 }
 
+static gboolean
+get_provider(ShiftdIniFile *ini, ShiftdConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Model", "Provider");
+  if (e == NULL)
+    return TRUE;
+  ShiftdProvider p = shiftd_provider_from_string(e->value);
+  if (p == SHIFTD_PROVIDER_UNSET) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected " SHIFTD_PROVIDER_CHOICES);
+    return FALSE;
+  }
+  c->model_provider = p;
+  return TRUE;
+}
+
 /* A time span from min to max ("infinity" and the like are above max). */
 static gboolean
 get_span(ShiftdIniFile *ini, const char *group, const char *key, guint64 min, guint64 max, guint64 *out,
@@ -213,6 +230,7 @@ shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize l
       !shiftd_ini_get_string(ini, "Model", "Name", &c->model_name, error) ||
       !shiftd_ini_get_string(ini, "Model", "ApiKeyFile", &c->model_api_key_file, error) ||
       !check_strings(ini, c, error) ||
+      !get_provider(ini, c, error) ||
       !get_span(ini, "Model", "Timeout", SEC, MODEL_TIMEOUT_MAX, &c->model_timeout_usec, error) ||
       !shiftd_ini_get_uint(ini, "Model", "Retries", 0, 20, &c->model_retries, error) ||
       !get_span(ini, "Model", "RetryDelay", 1000, RETRY_DELAY_MAX, &c->model_retry_delay_usec, error) ||

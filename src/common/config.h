@@ -3,12 +3,15 @@
 
 #include <glib.h>
 
+#include "model-provider.h"
+
 typedef struct {
   char *path;
   /* [Model] */
   char *model_base_url;
   char *model_name;
   char *model_api_key_file;
+  ShiftdProvider model_provider; /* never UNSET; default openai */
   guint64 model_timeout_usec;
   guint model_retries;
   guint64 model_retry_delay_usec;

@@ -13,6 +13,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Agent", "Instructions" },
   { "Agent", "InstructionsFile" },
   { "Agent", "Model" },
+  { "Agent", "Provider" },
   { "Agent", "Tools" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
@@ -40,6 +41,7 @@ static const ShiftdIniKey agent_keys[] = {
  * words and a stray "#" is refused as a word. */
 static const ShiftdIniKey structured_keys[] = {
   { "Agent", "Model" },
+  { "Agent", "Provider" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -140,6 +142,20 @@ parse_principals(ShiftdIniFile *ini, const char *group, const char *key, char **
   }
   g_strfreev(*out);
   *out = g_steal_pointer(&words);
+  return TRUE;
+}
+
+static gboolean
+parse_provider(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "Provider");
+  if (e == NULL)
+    return TRUE;
+  c->provider = shiftd_provider_from_string(e->value);
+  if (c->provider == SHIFTD_PROVIDER_UNSET) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected " SHIFTD_PROVIDER_CHOICES);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -439,6 +455,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
     }
   }
   CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
+  CHECK(&p, "Agent", "Provider", parse_provider(ini, c, &e));
   CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
   CHECK(&p, "Schedule", "Every",
         shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));

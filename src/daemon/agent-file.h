@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "model-provider.h"
+
 #define AGENT_FILE_SUFFIX ".agent"
 
 typedef struct {
@@ -27,6 +29,7 @@ typedef struct {
   char *description;
   char *instructions;
   char *model;
+  ShiftdProvider provider; /* UNSET: [Model] Provider= */
   char **tools;
   /* [Schedule] */
   guint64 every;          /* 0: none */

@@ -334,6 +334,9 @@ build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
   json_object_set_string_member(model, "base_url", d->config->model_base_url);
   const char *name = row->model[0] ? row->model : (agent->config->model[0] ? agent->config->model : d->config->model_name);
   json_object_set_string_member(model, "name", name);
+  ShiftdProvider provider = agent->config->provider != SHIFTD_PROVIDER_UNSET ? agent->config->provider
+                                                                           : d->config->model_provider;
+  json_object_set_string_member(model, "provider", shiftd_provider_to_string(provider));
   json_object_set_string_member(model, "api_key", d->api_key ? d->api_key : "");
   json_object_set_int_member(model, "timeout_usec", (gint64)d->config->model_timeout_usec);
   json_object_set_int_member(model, "retries", d->config->model_retries);

@@ -28,6 +28,25 @@ shiftd_chat_reply_free(ShiftdChatReply *reply)
   g_free(reply);
 }
 
+ShiftdChatReply *
+shiftd_chat_reply_new(void)
+{
+  ShiftdChatReply *reply = g_new0(ShiftdChatReply, 1);
+  reply->content = g_strdup("");
+  reply->tool_calls = g_ptr_array_new_with_free_func(tool_call_free);
+  return reply;
+}
+
+void
+shiftd_chat_reply_add_tool_call(ShiftdChatReply *reply, const char *id, const char *name, const char *arguments)
+{
+  ShiftdToolCall *c = g_new0(ShiftdToolCall, 1);
+  c->id = g_strdup(id);
+  c->name = g_strdup(name);
+  c->arguments = g_strdup(arguments);
+  g_ptr_array_add(reply->tool_calls, c);
+}
+
 static gboolean
 invalid(GError **error, const char *what)
 {

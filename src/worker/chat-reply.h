@@ -19,6 +19,11 @@ typedef struct {
   guint64 tokens_out;
 } ShiftdChatReply;
 
+/* An empty reply ("" content, no tool calls) for other parsers to fill. */
+ShiftdChatReply *shiftd_chat_reply_new(void);
+/* Copies the strings. */
+void shiftd_chat_reply_add_tool_call(ShiftdChatReply *reply, const char *id, const char *name, const char *arguments);
+
 /* tokens_in and tokens_out from a usage object: Chat Completions'
  * prompt_tokens/completion_tokens or the Messages API's input_tokens (plus
  * its cache_creation_ and cache_read_input_tokens)/output_tokens. */

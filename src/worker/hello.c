@@ -132,6 +132,14 @@ parse_model(JsonObject *m, ShiftdHello *h, GError **error)
     return FALSE;
   if (*h->base_url == '\0')
     return bad(error, "no model base_url");
+  g_autofree char *provider = NULL;
+  if (!opt_string(m, "provider", "openai", &provider, error))
+    return FALSE;
+  h->provider = shiftd_provider_from_string(provider);
+  if (h->provider == SHIFTD_PROVIDER_UNSET) {
+    g_autofree char *shown = shiftd_one_line(provider, 64);
+    return bad(error, "unknown model provider \"%s\" (expected " SHIFTD_PROVIDER_CHOICES ")", shown);
+  }
   if (!opt_uint(m, "timeout_usec", DEFAULT_MODEL_TIMEOUT_USEC, G_MAXINT64, &h->timeout_usec, error) ||
       !opt_uint(m, "retry_delay_usec", DEFAULT_RETRY_DELAY_USEC, G_MAXINT64, &h->retry_delay_usec, error) ||
       !opt_uint(m, "retries", DEFAULT_RETRIES, 1000, &v, error))

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "model-provider.h"
+
 typedef struct {
   char *run;
   char *agent;
@@ -31,6 +33,7 @@ typedef struct {
 
   /* model */
   char *base_url;
+  ShiftdProvider provider; /* never UNSET; absent means openai */
   char *model_name;
   char *api_key;        /* "" = none; never logged */
   guint64 timeout_usec; /* 0 = no timeout */

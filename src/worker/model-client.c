@@ -1,5 +1,8 @@
 #include "model-client.h"
 
+#include <string.h>
+
+#include "anthropic-messages.h"
 #include "backoff.h"
 #include "json-util.h"
 #include "log.h"
@@ -16,19 +19,51 @@ typedef enum {
   TRY_FATAL,
 } TryOutcome;
 
+/* Only the URL, headers, body and reply differ by API; the retries do not. */
 static char *
-chat_url(const char *base_url)
+model_url(const ShiftdHello *hello)
 {
-  g_autofree char *base = g_strdup(base_url);
+  g_autofree char *base = g_strdup(hello->base_url);
   gsize n = strlen(base);
   while (n > 0 && base[n - 1] == '/')
     base[--n] = '\0';
-  return g_strconcat(base, "/chat/completions", NULL);
+  const char *path = hello->provider == SHIFTD_PROVIDER_ANTHROPIC ? "/messages" : "/chat/completions";
+  return g_strconcat(base, path, NULL);
+}
+
+/* Header lines that hold the API key: wiped before they are freed. */
+typedef char **SecretHeaders;
+
+static void
+headers_wipe_free(SecretHeaders headers)
+{
+  for (char **h = headers; h && *h; h++)
+    memset(*h, 0, strlen(*h));
+  g_strfreev(headers);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(SecretHeaders, headers_wipe_free, NULL)
+
+static SecretHeaders
+request_headers(const ShiftdHello *hello)
+{
+  GPtrArray *lines = g_ptr_array_new();
+  gboolean key = hello->api_key && *hello->api_key;
+  if (hello->provider == SHIFTD_PROVIDER_ANTHROPIC) {
+    if (key)
+      g_ptr_array_add(lines, g_strconcat("x-api-key: ", hello->api_key, NULL));
+    g_ptr_array_add(lines, g_strdup("anthropic-version: " SHIFTD_ANTHROPIC_VERSION));
+  } else if (key) {
+    g_ptr_array_add(lines, g_strconcat("Authorization: Bearer ", hello->api_key, NULL));
+  }
+  g_ptr_array_add(lines, NULL);
+  return (SecretHeaders)g_ptr_array_free(lines, FALSE);
 }
 
 static char *
 request_body(const ShiftdHello *hello, JsonArray *messages, JsonArray *tools)
 {
+  if (hello->provider == SHIFTD_PROVIDER_ANTHROPIC)
+    return shiftd_anthropic_request_body(hello->model_name, SHIFTD_ANTHROPIC_MAX_TOKENS, messages, tools);
   g_autoptr(JsonObject) o = json_object_new();
   json_object_set_string_member(o, "model", hello->model_name);
   json_object_set_array_member(o, "messages", json_array_ref(messages));
@@ -52,7 +87,7 @@ error_snippet(const GString *body)
 }
 
 static TryOutcome
-classify(const ShiftdHttpReply *r, guint step, ShiftdChatReply **out, char **reason)
+classify(const ShiftdHello *hello, const ShiftdHttpReply *r, guint step, ShiftdChatReply **out, char **reason)
 {
   if (r->status == 0) {
     *reason = g_strdup_printf("model server unreachable: %s", r->transport_error);
@@ -68,9 +103,12 @@ classify(const ShiftdHttpReply *r, guint step, ShiftdChatReply **out, char **rea
     return TRY_FATAL;
   }
   g_autoptr(GError) local = NULL;
-  *out = shiftd_chat_reply_parse(r->body->str, r->body->len, step, &local);
+  gboolean anthropic = hello->provider == SHIFTD_PROVIDER_ANTHROPIC;
+  *out = anthropic ? shiftd_anthropic_reply_parse(r->body->str, r->body->len, step, &local)
+                   : shiftd_chat_reply_parse(r->body->str, r->body->len, step, &local);
   if (*out == NULL) {
-    *reason = g_strdup_printf("model server's reply is not a chat completion: %s", local->message);
+    *reason = g_strdup_printf("model server's reply is not %s: %s",
+                              anthropic ? "a Messages API reply" : "a chat completion", local->message);
     return TRY_RETRY;
   }
   return TRY_OK;
@@ -99,8 +137,9 @@ shiftd_model_call(ShiftdLink *link, const ShiftdHello *hello,
                   JsonArray *messages, JsonArray *tools, guint step,
                   guint64 *out_elapsed_usec, GError **error)
 {
-  g_autofree char *url = chat_url(hello->base_url);
+  g_autofree char *url = model_url(hello);
   g_autofree char *body = request_body(hello, messages, tools);
+  g_auto(SecretHeaders) headers = request_headers(hello);
 
   for (guint attempt = 0;; attempt++) {
     if (!shiftd_link_acquire_slot(link, error))
@@ -110,7 +149,7 @@ shiftd_model_call(ShiftdLink *link, const ShiftdHello *hello,
 
     guint64 started = shiftd_now_monotonic_usec();
     ShiftdHttpReply http = { 0 };
-    gboolean live = shiftd_model_http_post(link, url, hello->api_key, body, hello->timeout_usec, &http, error);
+    gboolean live = shiftd_model_http_post(link, url, (const char *const *)headers, body, hello->timeout_usec, &http, error);
     guint64 elapsed = shiftd_now_monotonic_usec() - started;
     /* The slot is for one request, even a failed one. */
     if (!live || !shiftd_link_release_slot(link, error)) {
@@ -120,7 +159,7 @@ shiftd_model_call(ShiftdLink *link, const ShiftdHello *hello,
 
     ShiftdChatReply *reply = NULL;
     g_autofree char *reason = NULL;
-    TryOutcome outcome = classify(&http, step, &reply, &reason);
+    TryOutcome outcome = classify(hello, &http, step, &reply, &reason);
     guint64 retry_after = 0;
     gboolean have_retry_after =
       shiftd_retry_after_parse(http.retry_after, shiftd_now_realtime_usec(), &retry_after);

@@ -1,5 +1,6 @@
-/* One model step: a slot from the daemon, the Chat Completions request, and
- * the retries (backoff, Retry-After, the slot given back while waiting). */
+/* One model step: a slot from the daemon, the request (Chat Completions or
+ * the Anthropic Messages API, as the hello's provider says), and the retries
+ * (backoff, Retry-After, the slot given back while waiting). */
 #pragma once
 
 #include <glib.h>

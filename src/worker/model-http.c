@@ -88,7 +88,7 @@ drive(CURLM *multi, ShiftdLink *link, CURLcode *out_result, GError **error)
 }
 
 gboolean
-shiftd_model_http_post(ShiftdLink *link, const char *url, const char *api_key,
+shiftd_model_http_post(ShiftdLink *link, const char *url, const char *const *extra_headers,
                        const char *body, guint64 timeout_usec,
                        ShiftdHttpReply *reply, GError **error)
 {
@@ -110,11 +110,8 @@ shiftd_model_http_post(ShiftdLink *link, const char *url, const char *api_key,
   headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, "Accept: application/json");
   headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
-  g_autofree char *auth = NULL;
-  if (api_key && *api_key) {
-    auth = g_strconcat("Authorization: Bearer ", api_key, NULL);
-    headers = curl_slist_append(headers, auth);
-  }
+  for (const char *const *h = extra_headers; h && *h; h++)
+    headers = curl_slist_append(headers, *h);
 
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(easy, CURLOPT_URL, url);
@@ -147,8 +144,9 @@ shiftd_model_http_post(ShiftdLink *link, const char *url, const char *api_key,
   curl_multi_remove_handle(multi, easy);
   curl_easy_cleanup(easy);
   curl_multi_cleanup(multi);
+  /* curl copied the lines, the key among them */
+  for (struct curl_slist *h = headers; h; h = h->next)
+    memset(h->data, 0, strlen(h->data));
   curl_slist_free_all(headers);
-  if (auth)
-    memset(auth, 0, strlen(auth));
   return ok;
 }

@@ -15,7 +15,9 @@ typedef struct {
 void shiftd_http_reply_clear(ShiftdHttpReply *reply);
 
 /* Fills reply and returns TRUE whatever the server did (or did not) answer;
- * FALSE only when the link failed (cancel, EOF, protocol) meanwhile. */
-gboolean shiftd_model_http_post(ShiftdLink *link, const char *url, const char *api_key,
+ * FALSE only when the link failed (cancel, EOF, protocol) meanwhile.
+ * headers: "Name: value" lines beside Content-Type and Accept (NULL: none);
+ * they may hold the API key, so nothing here logs them. */
+gboolean shiftd_model_http_post(ShiftdLink *link, const char *url, const char *const *headers,
                                 const char *body, guint64 timeout_usec,
                                 ShiftdHttpReply *reply, GError **error);

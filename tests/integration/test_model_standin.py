@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Self test of tests/model-standin.py: every step form, the request log,
-the counters, and a clean stop."""
+the counters, a clean stop, and the Messages API beside Chat Completions."""
 
 import json
 import os
@@ -282,6 +282,109 @@ class StandinTest(unittest.TestCase):
         status, _, _ = self.c.request("POST", self.url + "/chat/completions", b"{not json")
         self.assertEqual(status, 400)
         self.assertEqual(self.c.control("requests")[0]["body"], None)
+
+
+class StandinMessagesTest(unittest.TestCase):
+    """The Anthropic Messages API shape of the same scripts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="standin-messages-")
+        cls.log = os.path.join(cls.tmp.name, "log")
+        cls.proc, cls.url, _ = start_standin(["--log-file", cls.log], cls.tmp.name)
+        cls.c = Client(cls.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_process(cls.proc)
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.c.control("reset", "POST")
+
+    def post(self, messages, system=None, path="/v1/messages", headers=None, max_tokens=1024):
+        body = {"model": "m", "messages": messages}
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        if system is not None:
+            body["system"] = system
+        status, hdrs, raw = self.c.request("POST", self.c.root + path, body, headers)
+        return status, hdrs, json.loads(raw) if raw.startswith(b"{") else raw
+
+    def ok(self, *args, **kw):
+        status, _, reply = self.post(*args, **kw)
+        self.assertEqual(status, 200, reply)
+        self.assertEqual((reply["type"], reply["role"]), ("message", "assistant"))
+        return reply
+
+    def test_default_finishes_with_the_task(self):
+        reply = self.ok([{"role": "user", "content": [{"type": "text", "text": "Tidy the spool\nmore"}]}],
+                        system="rules")
+        self.assertEqual(reply["stop_reason"], "tool_use")
+        (block,) = reply["content"]
+        self.assertEqual((block["type"], block["name"]), ("tool_use", "finish"))
+        self.assertEqual(block["input"], {"result": "Stand-in model finished: Tidy the spool"})
+        self.assertTrue(block["id"].startswith("toolu_"))
+
+    def test_script_steps_tool_results_and_usage(self):
+        self.c.scenario("msgs", [
+            {"reply": "Looking.", "tool_calls": [{"name": "shell", "arguments": {"command": "ls"}},
+                                                 {"name": "notes", "arguments": {"action": "read"}}]},
+            {"echo_last_tool_result": True}])
+        first = self.ok([user("scenario:msgs please")], system="Be brief now")
+        self.assertEqual([b["type"] for b in first["content"]], ["text", "tool_use", "tool_use"])
+        self.assertEqual(first["content"][0]["text"], "Looking.")
+        self.assertEqual(first["usage"], {"input_tokens": 5, "output_tokens": 1 + 20})
+        ids = [b["id"] for b in first["content"][1:]]
+        self.assertEqual(len(set(ids)), 2)
+
+        results = [{"type": "tool_result", "tool_use_id": ids[0], "content": "a b"},
+                   {"type": "tool_result", "tool_use_id": ids[1], "content": "the notes"}]
+        second = self.ok([user("scenario:msgs please"), {"role": "assistant", "content": first["content"]},
+                          {"role": "user", "content": results}], system="Be brief now")
+        self.assertEqual(second["content"], [{"type": "text", "text": "the notes"}])
+        self.assertEqual(second["stop_reason"], "end_turn")
+        # Counted as the chat path counts the same conversation.
+        chat = self.c.chat_json([{"role": "system", "content": "Be brief now"}, user("scenario:msgs please"),
+                                 {"role": "assistant", "content": "Looking."},
+                                 {"role": "tool", "tool_call_id": ids[0], "content": "a b"},
+                                 {"role": "tool", "tool_call_id": ids[1], "content": "the notes"}])
+        self.assertEqual(second["usage"], {"input_tokens": chat["usage"]["prompt_tokens"],
+                                           "output_tokens": chat["usage"]["completion_tokens"]})
+        self.assertEqual(second["usage"]["input_tokens"], 3 + 2 + 1 + 2 + 2)
+
+    def test_scenario_in_system_and_short_path(self):
+        self.c.scenario("msys", [{"reply": "from system"}])
+        reply = self.ok([user("no token")], system=[{"type": "text", "text": "scenario:msys"}], path="/messages")
+        self.assertEqual(reply["content"], [{"type": "text", "text": "from system"}])
+
+    def test_errors_in_the_api_shape(self):
+        self.c.scenario("mfail", [{"reply": "fine", "fail": {"status": 529, "times": 1, "retry_after": "2"}}])
+        status, headers, reply = self.post([user("scenario:mfail")])
+        self.assertEqual((status, headers.get("Retry-After")), (529, "2"))
+        self.assertEqual(reply, {"type": "error", "error": {"type": "overloaded_error",
+                                                            "message": "stand-in failure 529"}})
+        self.assertEqual(self.ok([user("scenario:mfail")])["content"][0]["text"], "fine")
+        status, _, reply = self.post([user("scenario:nobody-registered-this")])
+        self.assertEqual((status, reply["type"], reply["error"]["type"]), (400, "error", "invalid_request_error"))
+        self.assertIn("unknown scenario", reply["error"]["message"])
+        status, _, reply = self.post([user("x")], max_tokens=None)
+        self.assertEqual((status, reply["type"]), (400, "error"))
+
+    def test_request_log_has_the_key_but_the_log_file_does_not(self):
+        self.c.scenario("mlog", [{"reply": "x"}])
+        self.ok([user("scenario:mlog")], headers={"x-api-key": "sk-ant-s3cr3t", "anthropic-version": "2023-06-01"})
+        self.ok([user("scenario:mlog")])
+        log = self.c.control("requests")
+        self.assertEqual([(r["api"], r["path"], r["x_api_key"]) for r in log],
+                         [("anthropic", "/v1/messages", "sk-ant-s3cr3t"), ("anthropic", "/v1/messages", None)])
+        self.assertEqual(log[0]["anthropic_version"], "2023-06-01")
+        self.assertEqual(log[0]["body"]["max_tokens"], 1024)
+        with open(self.log) as f:
+            text = f.read()
+        self.assertIn("messages #1 scenario=mlog step=0 auth=yes", text)
+        self.assertIn("messages #2 scenario=mlog step=0 auth=no", text)
+        self.assertNotIn("s3cr3t", text)
 
 
 class StandinStopTest(unittest.TestCase):

@@ -61,6 +61,7 @@ test_every_key(void)
                                        "Description=Watches the nightly build\n"
                                        "Instructions=Check the build log\\nand report new failures.\n"
                                        "Model=qwen2.5\n"
+                                       "Provider=anthropic\n"
                                        "Tools=shell;read_file write_file ; notes;finish;no_work;ask_human\n"
                                        "\n"
                                        "[Schedule]\n"
@@ -86,6 +87,7 @@ test_every_key(void)
   g_assert_cmpstr(c->description, ==, "Watches the nightly build");
   g_assert_cmpstr(c->instructions, ==, "Check the build log\nand report new failures.");
   g_assert_cmpstr(c->model, ==, "qwen2.5");
+  g_assert_cmpint(c->provider, ==, SHIFTD_PROVIDER_ANTHROPIC);
   /* the built-ins are always there, so they are not listed */
   const char *const tools[] = { "shell", "read_file", "write_file", "notes", NULL };
   g_assert_true(g_strv_equal((const char *const *)c->tools, tools));
@@ -124,6 +126,7 @@ test_defaults(void)
   g_assert_cmpuint(c->max_interval, ==, 8 * 3600 * SEC);
   g_assert_cmpstr(c->description, ==, "");
   g_assert_cmpstr(c->model, ==, "");
+  g_assert_cmpint(c->provider, ==, SHIFTD_PROVIDER_UNSET); /* [Model] Provider= decides */
   g_assert_nonnull(c->tools);
   g_assert_cmpuint(g_strv_length(c->tools), ==, 0);
   g_assert_nonnull(c->read_write_paths);
@@ -342,6 +345,12 @@ test_bad(void)
     { "[Schedule]\nStartBy=@1000\n", 2, "\"@1000\" is neither" },
     { "[Decisions]\nAnswerBy=@\n", 2, "AnswerBy=@: \"@\" is neither" },
     { "[Agent]\nStartBy=alice\n", 2, "unknown key \"StartBy\" in [Agent]" },
+    /* the model API */
+    { "[Agent]\nProvider=azure\n", 2, "Provider=azure: expected openai or anthropic" },
+    { "[Agent]\nProvider=Anthropic\n", 2, "Provider=Anthropic: expected openai or anthropic" },
+    { "[Agent]\nProvider=\n", 2, "Provider=: expected openai or anthropic" },
+    { "[Agent]\nProvider=openai # the default\n", 2, "a comment must be on a line of its own" },
+    { "[Model]\nProvider=openai\n", 2, "unknown section [Model]" },
     /* each key once; comments on lines of their own where a value is structured */
     { "[Agent]\nModel=a\nModel=b\n", 3, "Model=b: set twice in [Agent] (first on line 2)" },
     { "[Decisions]\nDefault=hold # the safe one\n", 2,

@@ -23,6 +23,7 @@ test_missing_is_defaults(void)
   g_assert_cmpuint(c->model_slots, ==, 2);
   g_assert_cmpuint(c->max_steps, ==, 20);
   g_assert_cmpstr(c->model_base_url, ==, "http://127.0.0.1:11434/v1");
+  g_assert_cmpint(c->model_provider, ==, SHIFTD_PROVIDER_OPENAI);
 }
 
 static void
@@ -36,6 +37,7 @@ test_good(void)
                                      "Name=qwen2.5\n"
                                      "Timeout=1min 30s\n"
                                      "ApiKeyFile=/etc/shiftd/key\n"
+                                     "Provider=anthropic\n"
                                      "\n[Limits]\nModelSlots=3\nMaxActiveRuns=5\n");
   g_autoptr(ShiftdConfig) c = shiftd_config_new();
   g_autoptr(GError) error = NULL;
@@ -47,6 +49,7 @@ test_good(void)
   g_assert_cmpuint(c->model_slots, ==, 3);
   g_assert_cmpuint(c->max_active_runs, ==, 5);
   g_assert_cmpstr(c->model_api_key_file, ==, "/etc/shiftd/key");
+  g_assert_cmpint(c->model_provider, ==, SHIFTD_PROVIDER_ANTHROPIC);
 }
 
 static void
@@ -94,6 +97,12 @@ test_bad(void)
     /* ApiKeyFile */
     { "[Model]\nApiKeyFile=/etc/shiftd/api-key      # or a credential\n", "ApiKeyFile=/etc/shiftd/api-key      # or a credential: a comment" },
     { "[Model]\nApiKeyFile=/etc/shiftd/key\\n\n", "must not contain control characters (U+000A)" },
+    /* Provider */
+    { "[Model]\nProvider=azure\n", "shiftd.conf:2: Provider=azure: expected openai or anthropic" },
+    { "[Model]\nProvider=OpenAI\n", "shiftd.conf:2: Provider=OpenAI: expected openai or anthropic" },
+    { "[Model]\nProvider=\n", "shiftd.conf:2: Provider=: expected openai or anthropic" },
+    { "[Model]\nProvider=anthropic # cloud\n", "shiftd.conf:2: Provider=anthropic # cloud: a comment" },
+    { "[Agent]\nProvider=anthropic\n", "shiftd.conf:2: unknown section [Agent]" },
     /* numbers: signs, blanks, comments, ranges */
     { "[Limits]\nModelSlots=2        # model calls at once\n", "shiftd.conf:2: ModelSlots=2        # model calls at once: a comment" },
     { "[Limits]\nModelSlots=+2\n", "shiftd.conf:2: ModelSlots=+2: expected a whole number from 1 to 1024" },
@@ -231,6 +240,29 @@ test_ini_escapes(void)
   g_assert_cmpuint(e->line, ==, 2);
 }
 
+/* The provider names, both ways: what the keys and the hello carry. */
+static void
+test_provider_names(void)
+{
+  static const struct {
+    ShiftdProvider provider;
+    const char *name;
+  } table[] = {
+    { SHIFTD_PROVIDER_OPENAI, "openai" },
+    { SHIFTD_PROVIDER_ANTHROPIC, "anthropic" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(table); i++) {
+    g_assert_cmpstr(shiftd_provider_to_string(table[i].provider), ==, table[i].name);
+    g_assert_cmpint(shiftd_provider_from_string(table[i].name), ==, table[i].provider);
+  }
+  g_assert_null(shiftd_provider_to_string(SHIFTD_PROVIDER_UNSET));
+  g_assert_null(shiftd_provider_to_string((ShiftdProvider)42));
+  static const char *const bad[] = { "", "OpenAI", "anthropic ", "claude", NULL };
+  for (const char *const *b = bad; *b; b++)
+    g_assert_cmpint(shiftd_provider_from_string(*b), ==, SHIFTD_PROVIDER_UNSET);
+  g_assert_cmpint(shiftd_provider_from_string(NULL), ==, SHIFTD_PROVIDER_UNSET);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,5 +274,6 @@ main(int argc, char **argv)
   g_test_add_func("/config/base-url-check", test_base_url_check);
   g_test_add_func("/config/unreadable", test_unreadable);
   g_test_add_func("/config/ini-escapes", test_ini_escapes);
+  g_test_add_func("/config/provider-names", test_provider_names);
   return g_test_run();
 }

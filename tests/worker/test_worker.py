@@ -538,6 +538,143 @@ class ToolsTest(WorkerTestCase):
             self.assertEqual(f.read(), "first\nsecond\n")
 
 
+def words(text):
+    return len(text.split())
+
+
+class AnthropicTest(WorkerTestCase):
+    """provider "anthropic": the Messages API at the request boundary, with the
+    same retries; the conversation the worker keeps stays Chat-shaped."""
+
+    KEY = "sk-ant-TEST-an7hr0p1c-0123456789"
+
+    def hello(self, steps=None, **overrides):
+        model = dict({"provider": "anthropic"}, **overrides.pop("model", {}))
+        return super().hello(steps, model=model, **overrides)
+
+    def test_tool_use_both_ways(self):
+        ws = os.path.join(self.tmp.name, "ws")
+        os.makedirs(ws)
+        steps = [{"reply": "Two checks.", "tool_calls": [
+                      {"name": "shell", "arguments": {"command": "echo one"}},
+                      {"name": "shell", "arguments": {"command": "echo two"}}]},
+                 {"tool": "finish", "arguments": {"result": "both ran"}}]
+        d, ending = self.run_worker(self.hello(steps, settings={"tools": ["shell"], "workspace": ws},
+                                               model={"api_key": self.KEY}))
+        self.assertEqual((ending["type"], ending["result"]), ("done", "both ran"))
+
+        first, second = self.standin.requests(self.name)
+        for r in (first, second):
+            self.assertEqual(r["path"], "/v1/messages")
+            self.assertEqual(r["x_api_key"], self.KEY)
+            self.assertIsNone(r["authorization"])
+            self.assertEqual(r["anthropic_version"], "2023-06-01")
+            self.assertEqual(r["content_type"], "application/json")
+        body = first["body"]
+        self.assertEqual(body["model"], "standin")
+        self.assertEqual(body["max_tokens"], 4096)
+        self.assertIn("Be brief.", body["system"])  # the instructions, in the system prompt
+        self.assertEqual([m["role"] for m in body["messages"]], ["user"])
+        self.assertEqual(body["messages"][0]["content"],
+                         [{"type": "text", "text": "scenario:%s do the work" % self.name}])
+        tools = {t["name"]: t for t in body["tools"]}
+        self.assertEqual(sorted(tools), ["ask_human", "finish", "no_work", "shell"])
+        self.assertEqual(tools["shell"]["input_schema"]["required"], ["command"])
+        self.assertTrue(tools["finish"]["description"])
+
+        # The tool uses go back as the model wrote them, their results in one user message.
+        messages = second["body"]["messages"]
+        self.assertEqual([m["role"] for m in messages], ["user", "assistant", "user"])
+        said = messages[1]["content"]
+        self.assertEqual(said[0], {"type": "text", "text": "Two checks."})
+        self.assertEqual([(b["type"], b["name"], b["input"]) for b in said[1:]],
+                         [("tool_use", "shell", {"command": "echo one"}),
+                          ("tool_use", "shell", {"command": "echo two"})])
+        self.assertTrue(all(b["id"].startswith("toolu_") for b in said[1:]))
+        results = messages[2]["content"]
+        self.assertEqual([(b["type"], b["tool_use_id"]) for b in results],
+                         [("tool_result", said[1]["id"]), ("tool_result", said[2]["id"])])
+        self.assertEqual([b["content"] for b in results], ["exit status 0\none\n", "exit status 0\ntwo\n"])
+
+        # Tokens are the stand-in's usage: the words it was sent, and 10 a tool call.
+        replies = [e["data"] for e in d.events("model_reply")]
+        for reply, request in zip(replies, (first, second)):
+            sent = request["body"]
+            texts = [sent["system"]] + [b.get("text") or b.get("content") or "" for m in sent["messages"]
+                                        for b in m["content"]]
+            self.assertEqual(reply["tokens_in"], sum(words(t) for t in texts))
+            self.assertEqual(reply["usage"]["input_tokens"], reply["tokens_in"])
+        self.assertEqual([r["tokens_out"] for r in replies], [2 + 20, 10])
+        self.assertEqual([r["finish_reason"] for r in replies], ["tool_calls", "tool_calls"])
+        self.assertEqual(replies[0]["tool_calls"], ["shell", "shell"])
+
+        # The checkpoint keeps the Chat Completions shape.
+        checkpoint = [m for m in d.messages if m["type"] == "checkpoint"][-1]["messages"]
+        self.assertEqual([m["role"] for m in checkpoint][:5], ["system", "user", "assistant", "tool", "tool"])
+        self.assertEqual(checkpoint[2]["tool_calls"][0]["function"]["arguments"], '{"command":"echo one"}')
+        self.assertNotIn(self.KEY, json.dumps(d.messages))
+        self.assertNotIn("an7hr0p1c", d.stderr())
+        self.assertExitsWithin(d, 5, status=0)
+
+    def test_plain_reply_and_no_key(self):
+        d, ending = self.run_worker(self.hello([{"reply": "Nothing to report."}]))
+        self.assertEqual(ending["result"], "Nothing to report.")
+        (request,) = self.standin.requests(self.name)
+        self.assertIsNone(request["x_api_key"])
+        self.assertEqual(d.events("model_reply")[0]["data"]["finish_reason"], "stop")
+
+    def test_retry_after_on_overload(self):
+        steps = [{"reply": "fine", "fail": {"status": 529, "times": 1, "retry_after": "1"}},
+                 {"reply": "fine"}]
+        t0 = time.monotonic()
+        d, ending = self.run_worker(self.hello(steps, model={"retries": 4, "retry_delay_usec": 100000}))
+        self.assertEqual((ending["type"], ending["result"]), ("done", "fine"))
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0, "Retry-After: 1 was not honoured")
+        self.assertEqual([e["data"]["text"] for e in d.events("note")],
+                         ["model server said HTTP 529: stand-in failure 529; retry 1 of 4 in 1s"])
+        self.assertEqual(d.types(), ["want_slot", "event:model_call", "free_slot", "event:note",
+                                     "want_slot", "free_slot", "event:model_reply", "done"])
+
+    def test_429_then_client_error(self):
+        d, ending = self.run_worker(self.hello([{"reply": "ok", "fail": {"status": 429, "times": 1}}]))
+        self.assertEqual(ending["result"], "ok")
+        self.assertIn("HTTP 429: stand-in failure 429", d.events("note")[0]["data"]["text"])
+        name = self.name + "_400"
+        steps = [{"reply": "x", "fail": {"status": 400, "times": 100}}]
+        d, ending = self.run_worker(self.hello(task=self.scenario(steps, name)))
+        self.assertEqual(ending["reason"], "model server refused the request: HTTP 400: stand-in failure 400")
+        self.assertEqual(len(self.standin.requests(name)), 1)
+
+    def test_malformed_and_error_replies(self):
+        for form, why in (("garbage", "not a JSON object"), ("no_choices", "no content")):
+            with self.subTest(form=form):
+                name = "%s_%s" % (self.name, form)
+                d, ending = self.run_worker(self.hello(task=self.scenario([{"malformed": form}], name)))
+                self.assertIn("reply is not a Messages API reply: " + why, ending["reason"])
+                self.assertIn("gave up after 3 tries", ending["reason"])
+        name = self.name + "_error"
+        body = json.dumps({"type": "error", "error": {"type": "api_error", "message": "try later"}})
+        d, ending = self.run_worker(self.hello(
+            task=self.scenario([{"fail": {"status": 200, "times": 100, "body": body}}], name)))
+        self.assertIn("reply is not a Messages API reply: it holds an error: try later", ending["reason"])
+
+    def test_bad_tool_input_goes_back_to_the_model(self):
+        steps = [{"malformed": "bad_arguments", "tool": "finish"}, {"reply": "recovered"}]
+        d, ending = self.run_worker(self.hello(steps))
+        self.assertEqual(ending["result"], "recovered")
+        (result,) = self.tool_results(d)
+        self.assertFalse(result["ok"])
+        # What did not parse goes back as {} (the API wants an object).
+        said = self.standin.requests(self.name)[1]["body"]["messages"][1]["content"]
+        self.assertEqual([(b["type"], b["input"]) for b in said], [("tool_use", {})])
+
+    def test_unknown_provider(self):
+        d, ending = self.run_worker(self.hello([{"reply": "x"}], model={"provider": "acme"}))
+        self.assertEqual(ending["type"], "error")
+        self.assertIn('unknown model provider "acme" (expected openai or anthropic)', ending["reason"])
+        self.assertEqual(self.standin.requests(self.name), [])
+
+
 def pid_alive(pid):
     """True while pid runs (a zombie awaiting its reaper counts as gone)."""
     try:
