@@ -14,6 +14,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Agent", "InstructionsFile" },
   { "Agent", "Model" },
   { "Agent", "Tools" },
+  { "Agent", "ContextTokens" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -40,6 +41,7 @@ static const ShiftdIniKey agent_keys[] = {
  * words and a stray "#" is refused as a word. */
 static const ShiftdIniKey structured_keys[] = {
   { "Agent", "Model" },
+  { "Agent", "ContextTokens" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -426,6 +428,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->instructions = g_strdup("");
   c->model = g_strdup("");
   c->tools = g_new0(char *, 1);
+  c->context_tokens = AGENT_CONTEXT_TOKENS_DEFAULT;
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
@@ -440,6 +443,9 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   }
   CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
   CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
+  CHECK(&p, "Agent", "ContextTokens",
+        shiftd_ini_get_uint(ini, "Agent", "ContextTokens", AGENT_CONTEXT_TOKENS_MIN, AGENT_CONTEXT_TOKENS_MAX,
+                            &c->context_tokens, &e));
   CHECK(&p, "Schedule", "Every",
         shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));
   CHECK(&p, "Schedule", "OnCalendar", shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, &e));
