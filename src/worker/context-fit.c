@@ -16,9 +16,11 @@
   "Write a concise summary of the turns you are given: what was done and with which tools, what was found "   \
   "(file names, numbers, errors, decisions) and what is still open. Keep the facts the agent needs to "       \
   "finish its task; leave out the rest. Plain text, no preamble."
-/* What one message may bring to a summarization prompt, at most. */
+/* What one message, and the task, may bring to a summarization prompt, at most. */
 #define MESSAGE_EXCERPT_MAX 2000
 #define TASK_EXCERPT_MAX 1000
+/* the headings and JSON around the parts of a summarization prompt */
+#define PROMPT_FRAME_BYTES 256
 
 static const char *
 role_of(JsonObject *m)
@@ -86,6 +88,7 @@ typedef struct {
   const ShiftdHello *hello;
   guint step;
   const char *task;
+  gsize task_max;    /* bytes */
   gsize summary_max; /* bytes */
   guint calls;
   char *failure; /* why the model wrote no summary; NULL: it did */
@@ -96,7 +99,7 @@ static gboolean
 summarize_chunk(Summarizer *z, const char *chunk, char **summary, GError **error)
 {
   g_autoptr(GString) user = g_string_new(NULL);
-  g_autofree char *task = shiftd_utf8_truncate(z->task, TASK_EXCERPT_MAX);
+  g_autofree char *task = shiftd_utf8_truncate(z->task, z->task_max);
   g_string_append_printf(user, "The agent's task:\n%s\n\n", task);
   if (*summary)
     g_string_append_printf(user, "Summary of the turns before these:\n%s\n\n", *summary);
@@ -132,12 +135,14 @@ summarize_chunk(Summarizer *z, const char *chunk, char **summary, GError **error
   return TRUE;
 }
 
-/* A summary of messages [from, to), made in chunks of at most chunk_max
- * bytes of transcript so that no summarization prompt passes the window. */
+/* A summary of messages [from, to), made in chunks of about chunk_max bytes
+ * of transcript (one entry is at most a quarter of it) so that no
+ * summarization prompt passes the window. */
 static char *
 summarize(Summarizer *z, JsonArray *messages, guint from, guint to, gsize chunk_max, GError **error)
 {
-  gsize cap = MIN((gsize)MESSAGE_EXCERPT_MAX, chunk_max / 4);
+  /* an entry is its content and its calls' arguments, each cut to cap */
+  gsize cap = MIN((gsize)MESSAGE_EXCERPT_MAX, chunk_max / 8);
   g_autofree char *summary = g_strdup("");
   g_autoptr(GString) chunk = g_string_new(NULL);
   for (guint i = from; i < to && z->failure == NULL; i++) {
@@ -216,17 +221,21 @@ shiftd_context_fit(ShiftdLink *link, const ShiftdHello *hello, ShiftdContextEsti
   guint turns = 0;
   for (guint i = cut.head; i < cut.tail; i++)
     turns += model_turns(message_at(old, i));
+  /* a summarization prompt: the instructions, the task, the summary so far
+   * (an eighth each at most) and the chunk, which gets the rest but a quarter
+   * (an entry may pass the chunk's end; the estimate of the frame may be low) */
+  gsize prompt_max = shiftd_context_estimate_bytes(estimate, limit);
   Summarizer z = {
     .link = link,
     .hello = hello,
     .step = step,
     .task = cut.head > 0 ? content_of(message_at(old, cut.head - 1)) : "",
+    .task_max = MIN((gsize)TASK_EXCERPT_MAX, prompt_max / 8),
     .summary_max = shiftd_context_estimate_bytes(estimate, summary_tokens),
   };
-  /* a summarization prompt: the instructions, the task and summary so far, then the chunk */
-  gsize chunk_max = shiftd_context_estimate_bytes(estimate, limit / 2);
-  chunk_max = chunk_max > z.summary_max + TASK_EXCERPT_MAX + 1024 ? chunk_max - z.summary_max - TASK_EXCERPT_MAX - 1024
-                                                                   : 1024;
+  gsize fixed_bytes = strlen(SUMMARIZER_PROMPT) + PROMPT_FRAME_BYTES + z.task_max + z.summary_max;
+  gsize chunk_max = prompt_max * 3 / 4 > fixed_bytes ? prompt_max * 3 / 4 - fixed_bytes : 0;
+  chunk_max = MAX(chunk_max, 512);
   g_autofree char *summary = summarize(&z, old, cut.head, cut.tail, chunk_max, error);
   g_autofree char *failure = z.failure;
   if (summary == NULL)

@@ -18,7 +18,9 @@ BIG_OUTPUT = {"tool": "shell", "arguments": {"command": "seq 100000 100700"}}
 
 class Context(ShiftdTestCase):
     conf = {"Limits": {"MaxSteps": "300"}}
-    agents = {"ctx": "[Agent]\nTools=shell\nContextTokens=%d\n" % CONTEXT}
+    agents = {"ctx": "[Agent]\nTools=shell\nContextTokens=%d\n" % CONTEXT,
+              # notes but no workspace
+              "notesy": "[Agent]\nTools=notes\nContextTokens=%d\n" % CONTEXT}
 
     def model_requests(self, scenario):
         return [r for r in self.standin.requests() if r["scenario"] == scenario]
@@ -95,6 +97,25 @@ class Context(ShiftdTestCase):
         with open(os.path.join(saved, sorted(files)[0])) as f:
             text = f.read()
         self.assertIn("\n".join(str(n) for n in range(100000, 100701)), text)
+
+    def test_big_output_without_a_workspace_is_cut(self):
+        notes = " ".join("word%04d" % i for i in range(600))  # 5399 bytes
+        self.standin.scenario("cut", [
+            {"tool": "notes", "arguments": {"action": "write", "text": notes}},
+            {"tool": "notes", "arguments": {"action": "read"}},
+            {"echo_last_tool_result": True}], max_prompt_tokens=CONTEXT)
+        name, path, state = self.run_to_end("Keep notes. scenario:cut", agent="notesy")
+        self.assertEqual(state, "done", self.client.get(path, "Error"))
+        seen = self.client.get(path, "Result")
+        # an eighth of the window at 3 bytes a token: 1125 bytes, half of it head, a quarter tail
+        head, note, tail = seen.split("\n")
+        self.assertTrue(notes.startswith(head) and len(head) == 1125 // 2, head)
+        self.assertTrue(notes.endswith(tail) and len(tail) == 1125 // 4, tail)
+        self.assertEqual(note, "[... %d bytes cut here from the middle of this output (5399 bytes in all) ...]"
+                         % (5399 - len(head) - len(tail)))
+        # the event still shows the output itself
+        results = [json.loads(e[3]) for e in self.client.events(path) if e[2] == "tool_result"]
+        self.assertTrue(results[-1]["result"].startswith(notes[:3000]))
 
     def test_kill9_resumes_from_the_compacted_checkpoint(self):
         slow = 12
