@@ -10,6 +10,14 @@ conversation continues the script with no state kept here. Without a token
 the default scenario calls `finish` at once. Both APIs play the same scripts
 and count the same usage for the same conversation.
 
+Like a real server it refuses a prompt longer than a limit (a scenario's
+`max_prompt_tokens`, else --max-prompt-tokens) with HTTP 400. A prompt's
+tokens are its messages' whitespace-separated words. A conversation the
+worker compacted holds a summary message that says how many model turns it
+stands for; they count as steps. A request for such a summary (the worker's
+summarization prompt says "shiftd context compaction") is answered with a
+short summary.
+
 Python 3 standard library only (>= 3.9).
 """
 
@@ -27,15 +35,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODEL_NAME = "shiftd-standin"
 SCENARIO_RE = re.compile(r"scenario:([A-Za-z0-9_.\-]+)")
+# src/worker/context-fit.c: its summarization prompt, and the summary message
+SUMMARIZE_MARKER = "shiftd context compaction"
+SUMMARY_RE = re.compile(r"^Summary of the earlier part of this run \((\d+) model turns")
 MAX_BODY = 64 * 1024 * 1024
 
 
 class StandinState:
     """Everything the handlers share; one lock guards it all."""
 
-    def __init__(self, default_delay):
+    def __init__(self, default_delay, max_prompt_tokens=None):
         self.lock = threading.Lock()
         self.scenarios = {}
+        self.limits = {}
+        self.max_prompt_tokens = max_prompt_tokens
         self.requests = []
         self.fail_counts = {}
         self.inflight = 0
@@ -46,17 +59,27 @@ class StandinState:
         self.stopping = threading.Event()
         self.log_file = None
 
-    def set_scenario(self, name, steps):
+    def set_scenario(self, name, steps, max_prompt_tokens=None):
         if not isinstance(name, str) or not SCENARIO_RE.fullmatch("scenario:" + name):
             raise ValueError("scenario name must match [A-Za-z0-9_.-]+")
         if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) for s in steps):
             raise ValueError("steps must be a non-empty list of objects")
+        if max_prompt_tokens is not None and (not isinstance(max_prompt_tokens, int) or
+                                              isinstance(max_prompt_tokens, bool) or max_prompt_tokens < 1):
+            raise ValueError("max_prompt_tokens must be a positive integer")
         with self.lock:
             self.scenarios[name] = steps
+            self.limits[name] = max_prompt_tokens
 
     def get_steps(self, name):
         with self.lock:
             return self.scenarios.get(name)
+
+    def prompt_limit(self, name):
+        """The scenario's limit, else the server's; None: no limit."""
+        with self.lock:
+            limit = self.limits.get(name) if name is not None else None
+            return limit if limit is not None else self.max_prompt_tokens
 
     def reset(self):
         with self.lock:
@@ -150,6 +173,30 @@ def find_scenario(messages):
         if match:
             return match.group(1)
     return None
+
+
+def prompt_tokens(messages):
+    return sum(len(message_text(m).split()) for m in messages if isinstance(m, dict))
+
+
+def is_summary_request(messages):
+    return any(SUMMARIZE_MARKER in message_text(m) for m in messages
+               if isinstance(m, dict) and m.get("role") == "system")
+
+
+def step_of(messages):
+    """Model turns so far: the assistant messages, and those a summary stands for."""
+    step = 0
+    for m in messages:
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") == "assistant":
+            step += 1
+        elif m.get("role") == "user":
+            match = SUMMARY_RE.match(message_text(m))
+            if match:
+                step += int(match.group(1))
+    return step
 
 
 def first_user_text(messages):
@@ -266,7 +313,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_control/scenario":
             try:
                 spec = json.loads(raw.decode("utf-8"))
-                self.state.set_scenario(spec.get("name"), spec.get("steps"))
+                self.state.set_scenario(spec.get("name"), spec.get("steps"), spec.get("max_prompt_tokens"))
             except (ValueError, AttributeError) as e:
                 self.send_error_json(400, "bad scenario: %s" % e)
                 return
@@ -297,9 +344,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             lookup = messages
         scenario = find_scenario(lookup)
-        step = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
+        step = step_of(lookup)
+        tokens = prompt_tokens(lookup)
+        limit = self.state.prompt_limit(scenario)
+        summary = is_summary_request(lookup)
+        refused = limit is not None and tokens > limit
         entry = {"time": time.time(), "path": path, "api": self.api, "scenario": scenario, "step": step,
-                 "authorization": self.headers.get("Authorization"), "body": body}
+                 "authorization": self.headers.get("Authorization"), "body": body,
+                 "prompt_tokens": tokens, "summary": summary, "refused": refused}
         if anthropic:
             entry["x_api_key"] = self.headers.get("x-api-key")
             entry["anthropic_version"] = self.headers.get("anthropic-version")
@@ -318,7 +370,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_json(400, "max_tokens: Field required")
             return
 
-        if scenario is None:
+        if refused:
+            message = "prompt is too long: %d tokens > %d" % (tokens, limit)
+            if anthropic:
+                self.send_error_json(400, message)
+            else:
+                self.send_json(400, {"error": {"message": message, "type": "invalid_request_error",
+                                               "param": "messages", "code": "context_length_exceeded"}})
+            return
+
+        if summary:
+            words = prompt_tokens(lookup[1:])
+            spec = {"reply": "Stand-in summary: the earlier turns (%d words) ran tools and went on "
+                             "with the task." % words}
+        elif scenario is None:
             task = shorten(first_user_text(lookup)) or "(no task)"
             spec = {"tool": "finish",
                     "arguments": {"result": "Stand-in model finished: %s" % task},
@@ -404,7 +469,7 @@ class Handler(BaseHTTPRequestHandler):
         elif content is None:
             message["content"] = ""
 
-        prompt_tokens = sum(len(message_text(m).split()) for m in messages if isinstance(m, dict))
+        tokens = prompt_tokens(messages)
         completion_tokens = len((message["content"] or "").split()) + 10 * len(calls)
         self.send_json(200, {
             "id": "chatcmpl-standin-%d" % int(time.time() * 1000),
@@ -413,8 +478,8 @@ class Handler(BaseHTTPRequestHandler):
             "model": body.get("model") or MODEL_NAME,
             "choices": [{"index": 0, "message": message,
                          "finish_reason": "tool_calls" if calls else "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "usage": {"prompt_tokens": tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": tokens + completion_tokens},
         })
 
 
@@ -459,7 +524,7 @@ class Handler(BaseHTTPRequestHandler):
             blocks.append({"type": "tool_use", "id": self.state.next_call_id("toolu_"),
                            "name": call.get("name"), "input": tool_input})
 
-        input_tokens = sum(len(m["content"].split()) for m in lookup)
+        input_tokens = prompt_tokens(lookup)
         output_tokens = len((content or "").split()) + 10 * len(calls)
         self.send_json(200, {
             "id": "msg_standin_%d" % int(time.time() * 1000),
@@ -494,9 +559,11 @@ def main(argv=None):
                         help="seconds the default scenario waits before answering")
     parser.add_argument("--log-file", help="append one line per request here")
     parser.add_argument("--scenarios", help="a JSON file {name: [steps]} to load at start")
+    parser.add_argument("--max-prompt-tokens", type=int,
+                        help="refuse longer prompts (HTTP 400) unless a scenario says otherwise")
     args = parser.parse_args(argv)
 
-    state = StandinState(args.delay)
+    state = StandinState(args.delay, args.max_prompt_tokens)
     if args.scenarios:
         with open(args.scenarios) as f:
             for name, steps in json.load(f).items():

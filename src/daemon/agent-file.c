@@ -15,6 +15,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Agent", "Model" },
   { "Agent", "Provider" },
   { "Agent", "Tools" },
+  { "Agent", "ContextTokens" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -42,6 +43,7 @@ static const ShiftdIniKey agent_keys[] = {
 static const ShiftdIniKey structured_keys[] = {
   { "Agent", "Model" },
   { "Agent", "Provider" },
+  { "Agent", "ContextTokens" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -442,6 +444,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->instructions = g_strdup("");
   c->model = g_strdup("");
   c->tools = g_new0(char *, 1);
+  c->context_tokens = AGENT_CONTEXT_TOKENS_DEFAULT;
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
@@ -457,6 +460,9 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
   CHECK(&p, "Agent", "Provider", parse_provider(ini, c, &e));
   CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
+  CHECK(&p, "Agent", "ContextTokens",
+        shiftd_ini_get_uint(ini, "Agent", "ContextTokens", AGENT_CONTEXT_TOKENS_MIN, AGENT_CONTEXT_TOKENS_MAX,
+                            &c->context_tokens, &e));
   CHECK(&p, "Schedule", "Every",
         shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));
   CHECK(&p, "Schedule", "OnCalendar", shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, &e));

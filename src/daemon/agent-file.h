@@ -8,6 +8,12 @@
 
 #define AGENT_FILE_SUFFIX ".agent"
 
+/* ContextTokens=: the model's context window. Below the minimum the system
+ * prompt and the tool schemas alone would not fit. */
+#define AGENT_CONTEXT_TOKENS_DEFAULT 32000
+#define AGENT_CONTEXT_TOKENS_MIN 1000
+#define AGENT_CONTEXT_TOKENS_MAX 100000000
+
 typedef struct {
   gboolean set;
   guint start_minute; /* minutes after local midnight */
@@ -31,6 +37,7 @@ typedef struct {
   char *model;
   ShiftdProvider provider; /* UNSET: [Model] Provider= */
   char **tools;
+  guint context_tokens;   /* the worker compacts the conversation to stay below it */
   /* [Schedule] */
   guint64 every;          /* 0: none */
   char *on_calendar;      /* NULL: none */

@@ -44,6 +44,7 @@ agent_default_config(void)
   c->instructions = g_strdup("");
   c->model = g_strdup("");
   c->tools = g_new0(char *, 1);
+  c->context_tokens = AGENT_CONTEXT_TOKENS_DEFAULT;
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);

@@ -462,6 +462,7 @@ launch_spec_fill_settings(const LaunchSpec *spec, Agent *agent, Run *run, JsonOb
   json_object_set_int_member(settings, "max_steps", run->pending->max_steps);
   json_object_set_int_member(settings, "shell_timeout_usec", SHELL_TIMEOUT_USEC);
   json_object_set_int_member(settings, "output_cap", TOOL_OUTPUT_CAP);
+  json_object_set_int_member(settings, "context_tokens", c->context_tokens);
   json_object_set_boolean_member(settings, "private_network", c->private_network);
   if (spec->confine_error)
     json_object_set_string_member(settings, "unconfined", spec->confine_error);

@@ -25,7 +25,7 @@
 #define EVENTS_PER_RUN_MAX 100000
 
 static const char *const worker_event_kinds[] = {
-  "model_call", "model_reply", "tool_call", "tool_result", "note", NULL,
+  "model_call", "model_reply", "tool_call", "tool_result", "note", "compacted", NULL,
 };
 
 static void schedule_launch(Daemon *d);
@@ -585,6 +585,8 @@ summarize_event(Run *run, const char *kind, JsonObject *data)
     set_summaryf(run, "running %s (step %" G_GINT64_FORMAT ")", tool, step);
   } else if (g_str_equal(kind, "note")) {
     set_summary(run, shiftd_json_get_string(data, "text", ""));
+  } else if (g_str_equal(kind, "compacted")) {
+    set_summaryf(run, "compacted the conversation to fit the context (step %" G_GINT64_FORMAT ")", step);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "agent-loop.h"
 
+#include "context-fit.h"
 #include "conversation.h"
 #include "endings.h"
 #include "log.h"
@@ -7,6 +8,7 @@
 #include "prompt.h"
 #include "protocol.h"
 #include "step-events.h"
+#include "tool-output.h"
 #include "tools.h"
 #include "wake-if.h"
 #include "worker-error.h"
@@ -62,7 +64,8 @@ run_tool_calls(const ShiftdHello *hello, ShiftdLink *link, guint step, JsonArray
     case SHIFTD_TOOL_CONTINUE:
       break;
     }
-    shiftd_conversation_add_tool_result(messages, call->id, result.text);
+    g_autofree char *kept = shiftd_tool_output_fit(hello, step, call->id, result.text);
+    shiftd_conversation_add_tool_result(messages, call->id, kept);
     if (!shiftd_event_tool_result(link, step, call, result.ok, result.text, error))
       return NULL;
   }
@@ -77,6 +80,8 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
   if (hello->answer)
     shiftd_conversation_add_answer(messages, hello->answer, hello->answered_by);
   g_autoptr(JsonArray) tools = shiftd_tools_schemas(hello);
+  ShiftdContextEstimate estimate;
+  shiftd_context_estimate_init(&estimate);
 
   /* A fresh start of an agent with WakeIf= asks the precheck before the model. */
   if (hello->wake_if[0] && hello->messages == NULL && hello->step == 0) {
@@ -96,6 +101,9 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
     step++;
     log_run(LOG_INFO, hello->run, hello->agent, "step %u: calling the model", step);
 
+    gsize prompt_bytes = 0;
+    if (!shiftd_context_fit(link, hello, &estimate, &messages, tools, step, &prompt_bytes, error))
+      return NULL;
     g_autoptr(GError) local = NULL;
     guint64 elapsed = 0;
     g_autoptr(ShiftdChatReply) reply = shiftd_model_call(link, hello, messages, tools, step, &elapsed, &local);
@@ -106,6 +114,7 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
       }
       return shiftd_ending_error(local->message);
     }
+    shiftd_context_estimate_learn(&estimate, prompt_bytes, reply->tokens_in);
     if (!shiftd_event_model_reply(link, step, reply, elapsed, error))
       return NULL;
     json_array_add_object_element(messages, shiftd_chat_reply_to_message(reply));

@@ -11,6 +11,7 @@
 #define DEFAULT_MAX_STEPS 20
 #define DEFAULT_SHELL_TIMEOUT_USEC (60 * SHIFTD_USEC_PER_SEC)
 #define DEFAULT_OUTPUT_CAP 65536
+#define DEFAULT_CONTEXT_TOKENS 32000
 #define DEFAULT_MODEL_TIMEOUT_USEC (300 * SHIFTD_USEC_PER_SEC)
 #define DEFAULT_RETRIES 4
 #define DEFAULT_RETRY_DELAY_USEC SHIFTD_USEC_PER_SEC
@@ -114,6 +115,11 @@ parse_settings(JsonObject *s, ShiftdHello *h, GError **error)
   if (!opt_uint(s, "output_cap", DEFAULT_OUTPUT_CAP, SHIFTD_PROTOCOL_MAX_LINE / 4, &v, error))
     return FALSE;
   h->output_cap = (gsize)v;
+  if (!opt_uint(s, "context_tokens", DEFAULT_CONTEXT_TOKENS, G_MAXUINT, &v, error))
+    return FALSE;
+  if (v == 0)
+    return bad(error, "\"context_tokens\" is 0");
+  h->context_tokens = (guint)v;
   h->private_network = shiftd_json_get_bool(s, "private_network", FALSE);
   h->state_directory = shiftd_json_get_bool(s, "state_directory", FALSE);
   h->review = shiftd_json_get_bool(s, "review", FALSE);

@@ -23,6 +23,7 @@ typedef struct {
   guint max_steps;      /* 0 = no limit */
   guint64 shell_timeout_usec;
   gsize output_cap;
+  guint context_tokens; /* the model's context window: the conversation is compacted to fit */
   char *workspace;      /* "" = none */
   char *notes_path;     /* "" = none */
   gboolean private_network; /* shell commands run without network */

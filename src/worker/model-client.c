@@ -67,7 +67,9 @@ request_body(const ShiftdHello *hello, JsonArray *messages, JsonArray *tools)
   g_autoptr(JsonObject) o = json_object_new();
   json_object_set_string_member(o, "model", hello->model_name);
   json_object_set_array_member(o, "messages", json_array_ref(messages));
-  json_object_set_array_member(o, "tools", json_array_ref(tools));
+  /* some servers refuse an empty list (a summary request offers no tools) */
+  if (tools && json_array_get_length(tools) > 0)
+    json_object_set_array_member(o, "tools", json_array_ref(tools));
   return shiftd_json_object_to_string(o);
 }
 

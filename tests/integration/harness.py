@@ -364,8 +364,11 @@ class Standin:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read() or b"null")
 
-    def scenario(self, name, steps):
-        self._control("/_control/scenario", {"name": name, "steps": steps})
+    def scenario(self, name, steps, max_prompt_tokens=None):
+        spec = {"name": name, "steps": steps}
+        if max_prompt_tokens is not None:
+            spec["max_prompt_tokens"] = max_prompt_tokens
+        self._control("/_control/scenario", spec)
 
     def requests(self):
         return self._control("/_control/requests")

@@ -76,8 +76,9 @@ class Client:
             raise AssertionError("chat answered %d: %r" % (status, body))
         return json.loads(body)
 
-    def scenario(self, name, steps):
-        status, _, body = self.request("POST", self.root + "/_control/scenario", {"name": name, "steps": steps})
+    def scenario(self, name, steps, **extra):
+        status, _, body = self.request("POST", self.root + "/_control/scenario",
+                                       dict({"name": name, "steps": steps}, **extra))
         if status != 200:
             raise AssertionError("registering scenario %s failed: %r" % (name, body))
 
@@ -277,6 +278,32 @@ class StandinTest(unittest.TestCase):
                 self.fail("hung request still counted in flight 5 s after its client left")
             time.sleep(0.05)
         self.assertEqual(self.c.control("stats")["max_inflight"], 1)
+
+    def test_prompt_too_long(self):
+        self.c.scenario("small", [{"reply": "fits"}], max_prompt_tokens=5)
+        self.assertEqual(self.message(self.c.chat_json([user("scenario:small one two three")]))["content"], "fits")
+        status, _, body = self.c.chat([user("scenario:small one two three four five")])
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["error"]["message"], "prompt is too long: 6 tokens > 5")
+        self.assertEqual([(r["prompt_tokens"], r["refused"]) for r in self.c.control("requests")],
+                         [(4, False), (6, True)])
+        status, _, body = self.c.request("POST", self.c.root + "/_control/scenario",
+                                         {"name": "bad", "steps": [{}], "max_prompt_tokens": 0})
+        self.assertEqual(status, 400)
+        self.assertIn("max_prompt_tokens must be a positive integer", json.loads(body)["error"]["message"])
+
+    def test_summary_request_and_compacted_steps(self):
+        self.c.scenario("long", [{"reply": "zero"}, {"reply": "one"}, {"reply": "two"}, {"reply": "three"}])
+        summary = self.c.chat_json([{"role": "system", "content": "You condense ... (shiftd context compaction)."},
+                                    user("The agent's task:\nscenario:long\n\nTurns to summarize:\n[user] hi")])
+        self.assertTrue(self.message(summary)["content"].startswith("Stand-in summary:"))
+        self.assertNotIn("tool_calls", self.message(summary))
+        # a compacted conversation: the summary's model turns count as steps
+        compacted = [user("scenario:long"),
+                     user("Summary of the earlier part of this run (2 model turns, condensed to fit):\n\nx"),
+                     assistant()]
+        self.assertEqual(self.message(self.c.chat_json(compacted))["content"], "three")
+        self.assertEqual([(r["summary"], r["step"]) for r in self.c.control("requests")], [(True, 0), (False, 3)])
 
     def test_bad_body(self):
         status, _, _ = self.c.request("POST", self.url + "/chat/completions", b"{not json")

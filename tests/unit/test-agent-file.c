@@ -63,6 +63,7 @@ test_every_key(void)
                                        "Model=qwen2.5\n"
                                        "Provider=anthropic\n"
                                        "Tools=shell;read_file write_file ; notes;finish;no_work;ask_human\n"
+                                       "ContextTokens=128000\n"
                                        "\n"
                                        "[Schedule]\n"
                                        "Every=15min\n"
@@ -91,6 +92,7 @@ test_every_key(void)
   /* the built-ins are always there, so they are not listed */
   const char *const tools[] = { "shell", "read_file", "write_file", "notes", NULL };
   g_assert_true(g_strv_equal((const char *const *)c->tools, tools));
+  g_assert_cmpuint(c->context_tokens, ==, 128000);
   g_assert_cmpuint(c->every, ==, 15 * 60 * SEC);
   g_assert_null(c->on_calendar);
   g_assert_cmpuint(c->max_interval, ==, 8 * 3600 * SEC);
@@ -129,6 +131,7 @@ test_defaults(void)
   g_assert_cmpint(c->provider, ==, SHIFTD_PROVIDER_UNSET); /* [Model] Provider= decides */
   g_assert_nonnull(c->tools);
   g_assert_cmpuint(g_strv_length(c->tools), ==, 0);
+  g_assert_cmpuint(c->context_tokens, ==, 32000);
   g_assert_nonnull(c->read_write_paths);
   g_assert_cmpuint(g_strv_length(c->read_write_paths), ==, 0);
   g_assert_nonnull(c->answer_by);
@@ -339,6 +342,11 @@ test_bad(void)
     /* tools */
     { "[Agent]\nTools=shell;browser\n", 2, "Tools=shell;browser: unknown tool \"browser\"" },
     { "[Agent]\nTools=Shell\n", 2, "unknown tool \"Shell\"" },
+    /* the context window */
+    { "[Agent]\nContextTokens=0\n", 2, "ContextTokens=0: expected a whole number from 1000 to 100000000" },
+    { "[Agent]\nContextTokens=32k\n", 2, "ContextTokens=32k: expected a whole number" },
+    { "[Agent]\nContextTokens=-5\n", 2, "ContextTokens=-5: expected a whole number" },
+    { "[Agent]\nContextTokens=999\n", 2, "ContextTokens=999: expected a whole number from 1000" },
     /* who may start and answer */
     { "[Schedule]\nStartBy=alice bad/name\n", 2, "StartBy=alice bad/name: \"bad/name\" is neither a user name, "
       "a uid nor an @group" },
