@@ -352,6 +352,10 @@ class Handler(BaseHTTPRequestHandler):
 
         prompt_tokens = sum(len(message_text(m).split()) for m in messages if isinstance(m, dict))
         completion_tokens = len((message["content"] or "").split()) + 10 * len(calls)
+        # a step's "usage" gives the counts exactly, for tests of token accounting
+        usage = spec.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens", prompt_tokens))
+        completion_tokens = int(usage.get("completion_tokens", completion_tokens))
         self.send_json(200, {
             "id": "chatcmpl-standin-%d" % int(time.time() * 1000),
             "object": "chat.completion",

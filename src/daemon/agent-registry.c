@@ -215,8 +215,12 @@ agent_registry_init(Daemon *d)
   if (!g_hash_table_contains(d->agents, "default")) {
     Agent *def = agent_new_default(d);
     ShiftdAgentState *s = g_hash_table_lookup(saved_by_name, "default");
-    if (s)
+    if (s) {
       def->state->enabled = s->enabled;
+      def->state->tokens_total = s->tokens_total;
+      def->state->tokens_today = s->tokens_today;
+      def->state->tokens_day = s->tokens_day;
+    }
     g_hash_table_insert(d->agents, def->name, def);
   }
   /* LastRun is the newest run of each agent, whatever its front door: one

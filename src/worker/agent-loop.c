@@ -7,6 +7,7 @@
 #include "prompt.h"
 #include "protocol.h"
 #include "step-events.h"
+#include "token-budget.h"
 #include "tools.h"
 #include "wake-if.h"
 #include "worker-error.h"
@@ -77,6 +78,8 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
   if (hello->answer)
     shiftd_conversation_add_answer(messages, hello->answer, hello->answered_by);
   g_autoptr(JsonArray) tools = shiftd_tools_schemas(hello);
+  ShiftdTokenBudget budget;
+  shiftd_token_budget_init(&budget, hello);
 
   /* A fresh start of an agent with WakeIf= asks the precheck before the model. */
   if (hello->wake_if[0] && hello->messages == NULL && hello->step == 0) {
@@ -94,6 +97,10 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
       return shiftd_ending_error(reason);
     }
     step++;
+    /* before the call: a budget is kept by not making the call that would pass it */
+    g_autofree char *over = shiftd_token_budget_check(&budget, messages, tools);
+    if (over)
+      return shiftd_ending_error(over);
     log_run(LOG_INFO, hello->run, hello->agent, "step %u: calling the model", step);
 
     g_autoptr(GError) local = NULL;
@@ -106,6 +113,7 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
       }
       return shiftd_ending_error(local->message);
     }
+    shiftd_token_budget_count(&budget, reply);
     if (!shiftd_event_model_reply(link, step, reply, elapsed, error))
       return NULL;
     json_array_add_object_element(messages, shiftd_chat_reply_to_message(reply));
