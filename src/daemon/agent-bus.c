@@ -10,8 +10,8 @@
 #include "log.h"
 #include "object-path.h"
 #include "run.h"
-#include "schedule-rules.h"
 #include "sd-glue.h"
+#include "shiftd-clock.h"
 #include "shiftd-names.h"
 #include "time-span.h"
 
@@ -39,9 +39,10 @@ AGENT_UINT64(prop_current_interval, a->state->current_interval)
 AGENT_UINT64(prop_max_interval, a->config->max_interval)
 AGENT_UINT64(prop_next_wake, agent_next_wake(a))
 AGENT_UINT64(prop_last_run_at, a->state->last_run_at)
-/* today's count is of the day it was counted on: 0 once that is over */
-AGENT_UINT64(prop_tokens_today, schedule_tokens_today(a->state, shiftd_now_realtime_usec()))
-AGENT_UINT64(prop_tokens_total, a->state->tokens_total)
+/* as stored; today's count is of the day it was counted on: 0 once that is over */
+AGENT_UINT64(prop_tokens_today,
+             a->tokens_stored.day == shiftd_local_day_start(shiftd_now_realtime_usec()) ? a->tokens_stored.today : 0)
+AGENT_UINT64(prop_tokens_total, a->tokens_stored.total)
 
 static int
 prop_enabled(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,

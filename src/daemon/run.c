@@ -19,6 +19,7 @@ struct RunTxn {
   gpointer user_data;
   ShiftdRunRow *snapshot;
   char *agent;                       /* whose state the txn stores, or NULL */
+  AgentTokens agent_tokens;          /* its token counts as stored */
   const char *const *agent_changed;  /* and its properties to announce */
 };
 
@@ -120,6 +121,7 @@ run_txn_agent(RunTxn *t, Agent *agent, const char *const *properties)
 {
   shiftd_store_txn_put_agent(t->store_txn, agent->state);
   shiftd_set_string(&t->agent, agent->name);
+  t->agent_tokens = agent_tokens_of(agent->state);
   t->agent_changed = properties;
 }
 
@@ -203,6 +205,8 @@ txn_done(gpointer user_data, const GError *error)
   published(run, old, t->events);
   /* found by name: a reload may have replaced or removed it meanwhile */
   Agent *agent = t->agent ? daemon_find_agent(run->daemon, t->agent) : NULL;
+  if (agent)
+    agent->tokens_stored = t->agent_tokens;
   if (agent && agent->published)
     run->daemon->observer->agent_changed(agent, t->agent_changed);
   shiftd_run_row_free(old);

@@ -5,6 +5,7 @@ restart; TokensPerRun= stops a run before the call that would pass it;
 TokensPerDay= skips scheduled wakes until midnight and refuses manual starts."""
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -71,7 +72,7 @@ class Tokens(ShiftdTestCase):
         self.assertEqual(self.aget("counter", "TokensTotal"), 262)
         self.client.wait(lambda: any(c.get("TokensTotal") == 262 for c in agent_changes), 5,
                          "TokensTotal 262 announced")
-        self.assertTrue(any(c.get("TokensToday") == 107 for c in agent_changes))
+        self.assertTrue(any(c.get("TokensToday") == 107 for c in agent_changes), agent_changes)
 
         # a second run adds to the agent, not to the first run
         _, path2 = self.client.start_run("again. scenario:tok", agent="counter")
@@ -81,6 +82,14 @@ class Tokens(ShiftdTestCase):
         self.assertEqual(self.aget("counter", "TokensTotal"), 524)
         # another agent's count is its own
         self.assertEqual(self.aget("default", "TokensTotal"), 0)
+        # an agent whose file goes and comes back keeps its count
+        agent_file = os.path.join(self.daemon.config_dir, "agents.d", "counter.agent")
+        os.unlink(agent_file)
+        self.client.manager("Reload")
+        self.assertNotIn("counter", [a[0] for a in self.client.manager("ListAgents")[0]])
+        self.daemon.write_agent("counter", "[Agent]\nDescription=counts again\n")
+        self.client.manager("Reload")
+        self.assertEqual(self.aget("counter", "TokensTotal"), 524)
 
         # kill -9: everything announced was on disk
         self.daemon.kill9()
