@@ -469,8 +469,11 @@ class Handler(BaseHTTPRequestHandler):
         elif content is None:
             message["content"] = ""
 
-        tokens = prompt_tokens(messages)
-        completion_tokens = len((message["content"] or "").split()) + 10 * len(calls)
+        # a step's "usage" gives the counts exactly, for tests of token accounting
+        usage = spec.get("usage") or {}
+        tokens = int(usage.get("prompt_tokens", prompt_tokens(messages)))
+        completion_tokens = int(usage.get("completion_tokens",
+                                          len((message["content"] or "").split()) + 10 * len(calls)))
         self.send_json(200, {
             "id": "chatcmpl-standin-%d" % int(time.time() * 1000),
             "object": "chat.completion",
@@ -524,8 +527,9 @@ class Handler(BaseHTTPRequestHandler):
             blocks.append({"type": "tool_use", "id": self.state.next_call_id("toolu_"),
                            "name": call.get("name"), "input": tool_input})
 
-        input_tokens = prompt_tokens(lookup)
-        output_tokens = len((content or "").split()) + 10 * len(calls)
+        usage = spec.get("usage") or {}
+        input_tokens = int(usage.get("prompt_tokens", prompt_tokens(lookup)))
+        output_tokens = int(usage.get("completion_tokens", len((content or "").split()) + 10 * len(calls)))
         self.send_json(200, {
             "id": "msg_standin_%d" % int(time.time() * 1000),
             "type": "message",

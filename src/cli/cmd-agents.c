@@ -69,7 +69,23 @@ row_to_json(const AgentRow *row)
     json_object_set_string_member(o, "last_run", last);
   if (row->last_run_state != NULL)
     json_object_set_string_member(o, "last_run_state", row->last_run_state);
+  if (cli_props_has(row->props, "TokensToday", "t")) {
+    json_object_set_int_member(o, "tokens_today", (gint64)cli_props_u64(row->props, "TokensToday"));
+    json_object_set_int_member(o, "tokens_total", (gint64)cli_props_u64(row->props, "TokensTotal"));
+  }
   return o;
+}
+
+/* 950, 1.2k, 346k, 4.5M: a narrow column, not an account (--json has
+ * the exact counts) */
+static char *
+format_tokens(guint64 n)
+{
+  if (n < 1000)
+    return g_strdup_printf("%" G_GUINT64_FORMAT, n);
+  if (n < 1000000)
+    return g_strdup_printf(n < 10000 ? "%.1fk" : "%.0fk", (double)(n / 100) / 10);
+  return g_strdup_printf(n < 10000000 ? "%.1fM" : "%.0fM", (double)(n / 100000) / 10);
 }
 
 static void
@@ -87,8 +103,13 @@ add_table_row(CliTable *table, const AgentRow *row, guint64 now)
   gboolean enabled = TRUE;
   if (row->props != NULL)
     g_variant_lookup(row->props, "Enabled", "b", &enabled);
+  g_autofree char *today = format_tokens(cli_props_u64(row->props, "TokensToday"));
+  g_autofree char *total = format_tokens(cli_props_u64(row->props, "TokensTotal"));
+  /* today/total */
+  g_autofree char *tokens = cli_props_has(row->props, "TokensToday", "t") ? g_strconcat(today, "/", total, NULL)
+                                                                          : NULL;
   const char *cells[] = { row->name, row->schedule, enabled ? wake : _("disabled"), interval, idle,
-                          row->last_run_state, row->description };
+                          row->last_run_state, tokens, row->description };
   guint r = cli_table_add_row(table, cells);
   if (row->last_run_state != NULL)
     cli_table_set_sgr(table, r, 5, cli_state_sgr(row->last_run_state));
@@ -127,7 +148,7 @@ cli_cmd_agents(CliContext *ctx, const CliArgs *args)
       printf("%s\n", _("No agents."));
   } else {
     const char *const headers[] = { _("NAME"), _("SCHEDULE"), _("NEXT-WAKE"), _("INTERVAL"),
-                                    _("IDLE"), _("LAST-RUN"), _("DESCRIPTION") };
+                                    _("IDLE"), _("LAST-RUN"), _("TOKENS"), _("DESCRIPTION") };
     g_autoptr(CliTable) table = cli_table_new(G_N_ELEMENTS(headers), headers);
     for (gsize i = 0; i < n; i++)
       add_table_row(table, &rows[i], ctx->now);

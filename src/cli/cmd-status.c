@@ -18,7 +18,7 @@
 /* The labels, right-aligned on one column whatever their language. */
 static const char *const labels[] = {
   N_("Agent"),   N_("State"), N_("Trigger"),  N_("Task"),     N_("Progress"), N_("Created"),
-  N_("Started"), N_("Updated"), N_("Finished"), N_("Unit"),   N_("Owner"),    N_("Question"),
+  N_("Started"), N_("Updated"), N_("Finished"), N_("Unit"),   N_("Owner"),    N_("Tokens"), N_("Question"),
   N_("Choices"), N_("Deadline"), N_("Answer"),  N_("Result"), N_("Error"),
 };
 
@@ -79,6 +79,13 @@ print_block(CliContext *ctx, const char *name, GVariant *props, GPtrArray *event
   if (cli_props_has(props, "Owner", "u")) {
     g_autofree char *owner = g_strdup_printf(_("uid %u"), cli_props_u32(props, "Owner"));
     field(&b, N_("Owner"), owner);
+  }
+  if (cli_props_has(props, "TokensIn", "t")) {
+    g_autofree char *in = g_strdup_printf("%" G_GUINT64_FORMAT, cli_props_u64(props, "TokensIn"));
+    g_autofree char *out = g_strdup_printf("%" G_GUINT64_FORMAT, cli_props_u64(props, "TokensOut"));
+    /* TRANSLATORS: model tokens of the prompts and of the replies */
+    g_autofree char *tokens = g_strdup_printf(_("%s in, %s out"), in, out);
+    field(&b, N_("Tokens"), tokens);
   }
   if (g_str_equal(state, SHIFTD_STATE_WAITING)) {
     g_auto(GStrv) choices = cli_props_strv(props, "Choices");

@@ -63,6 +63,9 @@ typedef struct {
   guint64 active_usec;
   /* an answer not yet handed to a worker; NULL when none */
   char *answer;
+  /* model tokens, the sum of the model_reply events' usage */
+  guint64 tokens_in;
+  guint64 tokens_out;
 } ShiftdRunRow;
 
 ShiftdRunRow *shiftd_run_row_new(void);
@@ -86,6 +89,11 @@ typedef struct {
   guint64 last_run_at;
   char *last_run;
   guint64 last_review_at;
+  /* model tokens of its runs: in all, and on the local day that began at
+   * tokens_day (agent-tokens.c turns the day over) */
+  guint64 tokens_total;
+  guint64 tokens_today;
+  guint64 tokens_day;
 } ShiftdAgentState;
 
 ShiftdAgentState *shiftd_agent_state_copy(const ShiftdAgentState *state);

@@ -12,8 +12,8 @@
 #include "json-util.h"
 #include "store-file.h"
 
-#define SCHEMA_VERSION 1
-#define RUN_COLUMN_COUNT 26
+#define SCHEMA_VERSION 2
+#define RUN_COLUMN_COUNT 28
 /* The WAL is checkpointed on a schedule of its own, never once per commit (each
  * checkpoint costs syncs of its own, and one per commit doubled the syncs per
  * receipt), and it is kept to a fixed size:
@@ -116,7 +116,8 @@ static const char schema_sql[] =
   " event_count INTEGER NOT NULL, created_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
   " updated_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, unit TEXT NOT NULL,"
   " owner INTEGER NOT NULL, model TEXT NOT NULL, max_steps INTEGER NOT NULL,"
-  " timeout INTEGER NOT NULL, label TEXT NOT NULL, active_usec INTEGER NOT NULL, answer TEXT) WITHOUT ROWID;"
+  " timeout INTEGER NOT NULL, label TEXT NOT NULL, active_usec INTEGER NOT NULL, answer TEXT,"
+  " tokens_in INTEGER NOT NULL DEFAULT 0, tokens_out INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS events ("
   " run TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,"
   " json TEXT NOT NULL, PRIMARY KEY (run, seq)) WITHOUT ROWID;"
@@ -125,7 +126,21 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS agents ("
   " name TEXT PRIMARY KEY NOT NULL, enabled INTEGER NOT NULL, current_interval INTEGER NOT NULL,"
   " idle_streak INTEGER NOT NULL, next_wake INTEGER NOT NULL, last_run_at INTEGER NOT NULL,"
-  " last_run TEXT NOT NULL, last_review_at INTEGER NOT NULL);";
+  " last_run TEXT NOT NULL, last_review_at INTEGER NOT NULL, tokens_total INTEGER NOT NULL DEFAULT 0,"
+  " tokens_today INTEGER NOT NULL DEFAULT 0, tokens_day INTEGER NOT NULL DEFAULT 0);";
+
+/* migrations[v - 1] takes a store of version v to v + 1 (store-file.c runs
+ * them in one transaction with the new version). */
+static const char *const migrations[] = {
+  /* 1 -> 2: token accounting */
+  "ALTER TABLE runs ADD COLUMN tokens_in INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN tokens_out INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE agents ADD COLUMN tokens_total INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE agents ADD COLUMN tokens_today INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE agents ADD COLUMN tokens_day INTEGER NOT NULL DEFAULT 0;",
+  NULL,
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
 
 /* Made at every open, so stores from before them get them too. */
 static const char upgrade_sql[] =
@@ -154,23 +169,23 @@ static const char *const prune_sql[] = {
   "summary = :summary, result = :result, error = :error, question = :question, choices = :choices," \
   " decision_default = :decision_default, decision_deadline = :decision_deadline, step = :step," \
   " attempt = :attempt, event_count = :event_count, started_at = :started_at, updated_at = :updated_at," \
-  " unit = :unit, active_usec = :active_usec, answer = :answer"
+  " unit = :unit, active_usec = :active_usec, answer = :answer, tokens_in = :tokens_in, tokens_out = :tokens_out"
 static const char update_run_sql[] =
   "UPDATE runs SET " RUN_MUTABLE_SET " WHERE name = :name AND state = :state AND finished_at = :finished_at";
 static const char put_run_sql[] =
   "INSERT INTO runs (name, agent, trigger, state, summary, result, error,"
   " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer) VALUES (:name, :agent, :trigger, :state, :summary, :result, :error,"
-  " :question, :choices, :decision_default, :decision_deadline, :step, :attempt, :event_count,"
+  " label, active_usec, answer, tokens_in, tokens_out) VALUES (:name, :agent, :trigger, :state, :summary,"
+  " :result, :error, :question, :choices, :decision_default, :decision_deadline, :step, :attempt, :event_count,"
   " :created_at, :started_at, :updated_at, :finished_at, :unit, :owner, :model, :max_steps, :timeout,"
-  " :label, :active_usec, :answer)"
+  " :label, :active_usec, :answer, :tokens_in, :tokens_out)"
   " ON CONFLICT (name) DO UPDATE SET state = :state, finished_at = :finished_at, " RUN_MUTABLE_SET;
 #define RUN_COLUMNS(task) \
   "SELECT runs.name, agent, " task ", trigger, state, summary, result, error," \
   " question, choices, decision_default, decision_deadline, step, attempt, event_count," \
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout," \
-  " label, active_usec, answer FROM runs"
+  " label, active_usec, answer, tokens_in, tokens_out FROM runs"
 static const char select_runs_sql[] = RUN_COLUMNS("coalesce(task, '')") " LEFT JOIN run_tasks USING (name)";
 /* lists leave the task out: it can be large, and they do not show it */
 static const char select_run_records_sql[] = RUN_COLUMNS("''");
@@ -306,14 +321,14 @@ typedef enum {
   RC_NAME, RC_AGENT, RC_TRIGGER, RC_STATE, RC_SUMMARY, RC_RESULT, RC_ERROR, RC_QUESTION, RC_CHOICES,
   RC_DECISION_DEFAULT, RC_DECISION_DEADLINE, RC_STEP, RC_ATTEMPT, RC_EVENT_COUNT, RC_CREATED_AT, RC_STARTED_AT,
   RC_UPDATED_AT, RC_FINISHED_AT, RC_UNIT, RC_OWNER, RC_MODEL, RC_MAX_STEPS, RC_TIMEOUT, RC_LABEL, RC_ACTIVE_USEC,
-  RC_ANSWER, RC_COUNT
+  RC_ANSWER, RC_TOKENS_IN, RC_TOKENS_OUT, RC_COUNT
 } RunColumn;
 G_STATIC_ASSERT(RC_COUNT == RUN_COLUMN_COUNT);
 static const char *const run_params[RC_COUNT] = {
   ":name", ":agent", ":trigger", ":state", ":summary", ":result", ":error", ":question", ":choices",
   ":decision_default", ":decision_deadline", ":step", ":attempt", ":event_count", ":created_at", ":started_at",
   ":updated_at", ":finished_at", ":unit", ":owner", ":model", ":max_steps", ":timeout", ":label", ":active_usec",
-  ":answer",
+  ":answer", ":tokens_in", ":tokens_out",
 };
 
 /* Where st takes each column (0: it does not), found once: looking names up
@@ -360,6 +375,8 @@ bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *
   TEXT(RC_LABEL, r->label);
   INT(RC_ACTIVE_USEC, r->active_usec);
   TEXT(RC_ANSWER, r->answer);
+  INT(RC_TOKENS_IN, MIN(r->tokens_in, (guint64)G_MAXINT64));
+  INT(RC_TOKENS_OUT, MIN(r->tokens_out, (guint64)G_MAXINT64));
 #undef TEXT
 #undef INT
 }
@@ -486,6 +503,9 @@ exec_op(ShiftdStore *store, Op *op)
     sqlite3_bind_int64(st, 6, (sqlite3_int64)op->agent->last_run_at);
     bind_text(st, 7, op->agent->last_run ? op->agent->last_run : "");
     sqlite3_bind_int64(st, 8, (sqlite3_int64)op->agent->last_review_at);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)MIN(op->agent->tokens_total, (guint64)G_MAXINT64));
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)MIN(op->agent->tokens_today, (guint64)G_MAXINT64));
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)op->agent->tokens_day);
     break;
   }
   int rc = sqlite3_step(st);
@@ -845,7 +865,7 @@ shiftd_store_open(const char *state_dir, GError **error)
   store->event_fd = -1;
   /* Checked (or made whole) before SQLite opens it for real: see store-file.h. */
   static const char *const tables[] = { "run_tasks", "runs", "events", "checkpoints", "agents", NULL };
-  const ShiftdStoreSchema schema = { schema_sql, SCHEMA_VERSION, tables };
+  const ShiftdStoreSchema schema = { schema_sql, SCHEMA_VERSION, tables, migrations };
   store->path = shiftd_store_file_prepare(state_dir, &schema, error);
   if (store->path == NULL)
     goto fail;
@@ -866,7 +886,8 @@ shiftd_store_open(const char *state_dir, GError **error)
                &store->put_checkpoint, error) ||
       !prepare(store->writer,
                "INSERT OR REPLACE INTO agents (name, enabled, current_interval, idle_streak, next_wake,"
-               " last_run_at, last_run, last_review_at) VALUES (?,?,?,?,?,?,?,?)",
+               " last_run_at, last_run, last_review_at, tokens_total, tokens_today, tokens_day)"
+               " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                &store->put_agent, error))
     goto fail;
   map_run_params(store->put_run, store->put_run_params);
@@ -1051,6 +1072,8 @@ read_run_row(sqlite3_stmt *st)
   r->label = column_text(st, i++);
   r->active_usec = (guint64)sqlite3_column_int64(st, i++);
   r->answer = column_text(st, i++);
+  r->tokens_in = (guint64)sqlite3_column_int64(st, i++);
+  r->tokens_out = (guint64)sqlite3_column_int64(st, i++);
   return r;
 }
 
@@ -1191,7 +1214,8 @@ shiftd_store_load_agents(ShiftdStore *store, GError **error)
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(store->reader,
                          "SELECT name, enabled, current_interval, idle_streak, next_wake, last_run_at,"
-                         " last_run, last_review_at FROM agents ORDER BY name",
+                         " last_run, last_review_at, tokens_total, tokens_today, tokens_day FROM agents"
+                         " ORDER BY name",
                          -1, &st, NULL) != SQLITE_OK) {
     set_sqlite_error(error, store->reader, "cannot read agents");
     return NULL;
@@ -1208,6 +1232,9 @@ shiftd_store_load_agents(ShiftdStore *store, GError **error)
     a->last_run_at = (guint64)sqlite3_column_int64(st, 5);
     a->last_run = column_text(st, 6);
     a->last_review_at = (guint64)sqlite3_column_int64(st, 7);
+    a->tokens_total = (guint64)sqlite3_column_int64(st, 8);
+    a->tokens_today = (guint64)sqlite3_column_int64(st, 9);
+    a->tokens_day = (guint64)sqlite3_column_int64(st, 10);
     g_ptr_array_add(rows, a);
   }
   sqlite3_finalize(st);

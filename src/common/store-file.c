@@ -282,6 +282,7 @@ one_line(const char *text)
 typedef enum {
   CHECK_COMPLETE,
   CHECK_UNFINISHED, /* a store an older shiftd began and never finished: no data, no version */
+  CHECK_OLDER,      /* complete, of an older schema version: to be migrated */
 } CheckResult;
 
 static gboolean
@@ -300,7 +301,8 @@ table_is_empty(sqlite3 *h, const char *table)
  * schema. Runs on a connection of its own that never checkpoints, so a
  * refused store keeps its files as they were. */
 static gboolean
-check_database(const char *db, const ShiftdStoreSchema *schema, gboolean full, CheckResult *result, GError **error)
+check_database(const char *db, const ShiftdStoreSchema *schema, gboolean full, CheckResult *result,
+               int *out_version, GError **error)
 {
   sqlite3 *h = NULL;
   int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -352,13 +354,14 @@ check_database(const char *db, const ShiftdStoreSchema *schema, gboolean full, C
            version, schema->version);
     goto out;
   }
-  if (version == schema->version) {
+  *out_version = version;
+  if (version > 0) {
     for (const char *const *t = schema->tables; *t; t++)
       if (!g_ptr_array_find_with_equal_func(tables, *t, g_str_equal, NULL)) {
         refuse(error, SHIFTD_STORE_REFUSED_DAMAGED, "%s is damaged: it has no table \"%s\"", db, *t);
         goto out;
       }
-    *result = CHECK_COMPLETE;
+    *result = version == schema->version ? CHECK_COMPLETE : CHECK_OLDER;
     ok = TRUE;
     goto out;
   }
@@ -408,9 +411,14 @@ write_schema(const char *db, const ShiftdStoreSchema *schema, gboolean create, G
     sqlite3_close(h);
     return FALSE;
   }
-  g_autofree char *sql = g_strdup_printf("PRAGMA synchronous=FULL; BEGIN IMMEDIATE; %s PRAGMA user_version=%d; COMMIT;"
-                                         " PRAGMA journal_mode=WAL;",
-                                         schema->create_sql, schema->version);
+  /* An unfinished store's tables are empty (check_database()) but may be of
+   * an older layout: made again. */
+  g_autoptr(GString) drop = g_string_new(NULL);
+  for (const char *const *t = schema->tables; !create && *t; t++)
+    g_string_append_printf(drop, "DROP TABLE IF EXISTS \"%s\";", *t);
+  g_autofree char *sql = g_strdup_printf("PRAGMA synchronous=FULL; BEGIN IMMEDIATE; %s %s PRAGMA user_version=%d;"
+                                         " COMMIT; PRAGMA journal_mode=WAL;",
+                                         drop->str, schema->create_sql, schema->version);
   gboolean ok = exec_script(h, db, sql, error);
   /* The last connection's close checkpoints everything into the file and
    * removes the WAL, so the file alone is the whole store. */
@@ -419,6 +427,36 @@ write_schema(const char *db, const ShiftdStoreSchema *schema, gboolean create, G
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot close %s: %s", db, sqlite3_errstr(rc));
     ok = FALSE;
   }
+  return ok;
+}
+
+/* An older store brought up to this version: its migrations and the new
+ * version in one transaction, so a crash leaves it old or new, never between. */
+static gboolean
+migrate(const char *db, const ShiftdStoreSchema *schema, int from, GError **error)
+{
+  sqlite3 *h = NULL;
+  int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot open %s: %s", db,
+                h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+    sqlite3_close(h);
+    return FALSE;
+  }
+  sqlite3_busy_timeout(h, 5000);
+  g_autoptr(GString) sql = g_string_new("PRAGMA synchronous=FULL; BEGIN IMMEDIATE;");
+  for (int v = from; v < schema->version; v++)
+    g_string_append(sql, schema->migrations[v - 1]);
+  g_string_append_printf(sql, " PRAGMA user_version=%d; COMMIT;", schema->version);
+  char *msg = NULL;
+  gboolean ok = sqlite3_exec(h, sql->str, NULL, NULL, &msg) == SQLITE_OK;
+  if (!ok) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot bring %s from schema %d to %d: %s", db, from,
+                schema->version, msg ? msg : sqlite3_errmsg(h));
+    sqlite3_free(msg);
+    sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+  }
+  sqlite3_close(h);
   return ok;
 }
 
@@ -534,7 +572,8 @@ shiftd_store_file_prepare(const char *dir, const ShiftdStoreSchema *schema, GErr
   gboolean had_wal = exists(wal), had_shm = exists(shm);
   gboolean full = had_wal || had_shm || !stamp_matches(db, &st);
   CheckResult result = CHECK_COMPLETE;
-  if (!check_files(db, &st, error) || !check_database(db, schema, full, &result, error)) {
+  int version = 0;
+  if (!check_files(db, &st, error) || !check_database(db, schema, full, &result, &version, error)) {
     /* leave a refused store as it was found: drop what the check's own
      * connection made (an empty WAL, the shared-memory index) */
     if (!had_wal)
@@ -551,6 +590,8 @@ shiftd_store_file_prepare(const char *dir, const ShiftdStoreSchema *schema, GErr
     return NULL;
   }
   if (result == CHECK_UNFINISHED && !write_schema(db, schema, FALSE, error))
+    return NULL;
+  if (result == CHECK_OLDER && !migrate(db, schema, version, error))
     return NULL;
   /* Stores made before umask 077 were 0644: the runs are nobody else's. */
   const char *files[] = { db, wal, shm };

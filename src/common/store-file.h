@@ -52,13 +52,17 @@ typedef struct {
   const char *create_sql;   /* the tables, as one script */
   int version;              /* PRAGMA user_version of a complete store */
   const char *const *tables; /* every table a complete store has */
+  /* migrations[v - 1] brings a store of version v to v + 1 (ALTER TABLE ...
+   * ADD COLUMN with defaults); version entries, NULL-terminated */
+  const char *const *migrations;
 } ShiftdStoreSchema;
 
 /* Checks DIR/shiftd.db (and its WAL) before anything opens it, or, when the
  * directory has no trace of a store, creates it under a temporary name,
  * syncs it and renames it into place. Returns the database path (transfer
  * full); a store it will not use is a SHIFTD_STORE_REFUSED error, and is
- * left as it was found. */
+ * left as it was found. A store of an older version is brought up to this
+ * one first, in one transaction. */
 char *shiftd_store_file_prepare(const char *dir, const ShiftdStoreSchema *schema, GError **error);
 /* Beside the database: how a clean stop left it (see stamp_matches()). */
 #define SHIFTD_STORE_STAMP_SUFFIX ".clean"

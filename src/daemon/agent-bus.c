@@ -11,7 +11,9 @@
 #include "object-path.h"
 #include "run.h"
 #include "sd-glue.h"
+#include "shiftd-clock.h"
 #include "shiftd-names.h"
+#include "time-span.h"
 
 #define AGENT_STRING(fn, expr) \
   static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
@@ -37,6 +39,10 @@ AGENT_UINT64(prop_current_interval, a->state->current_interval)
 AGENT_UINT64(prop_max_interval, a->config->max_interval)
 AGENT_UINT64(prop_next_wake, agent_next_wake(a))
 AGENT_UINT64(prop_last_run_at, a->state->last_run_at)
+/* as stored; today's count is of the day it was counted on: 0 once that is over */
+AGENT_UINT64(prop_tokens_today,
+             a->tokens_stored.day == shiftd_local_day_start(shiftd_now_realtime_usec()) ? a->tokens_stored.today : 0)
+AGENT_UINT64(prop_tokens_total, a->tokens_stored.total)
 
 static int
 prop_enabled(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
@@ -171,6 +177,8 @@ static const sd_bus_vtable agent_vtable[] = {
   SD_BUS_PROPERTY("LastRunAt", "t", prop_last_run_at, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("LastRun", "o", prop_last_run, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("Timer", "s", prop_timer, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("TokensToday", "t", prop_tokens_today, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("TokensTotal", "t", prop_tokens_total, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_ARGS("Trigger", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", name, "o", path), method_trigger,
                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS("SetEnabled", SD_BUS_ARGS("b", enabled), SD_BUS_NO_RESULT, method_set_enabled,

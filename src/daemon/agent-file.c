@@ -16,6 +16,8 @@ static const ShiftdIniKey agent_keys[] = {
   { "Agent", "Provider" },
   { "Agent", "Tools" },
   { "Agent", "ContextTokens" },
+  { "Agent", "TokensPerRun" },
+  { "Agent", "TokensPerDay" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -44,6 +46,8 @@ static const ShiftdIniKey structured_keys[] = {
   { "Agent", "Model" },
   { "Agent", "Provider" },
   { "Agent", "ContextTokens" },
+  { "Agent", "TokensPerRun" },
+  { "Agent", "TokensPerDay" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -267,6 +271,29 @@ parse_count(ShiftdIniFile *ini, const char *group, const char *key, guint64 *out
   return TRUE;
 }
 
+/* A token budget: a positive number, with an optional k or M (x1000,
+ * x1000000) as token counts are usually written. */
+static gboolean
+parse_tokens(ShiftdIniFile *ini, const char *key, guint64 *out, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", key);
+  if (e == NULL)
+    return TRUE;
+  char *end = NULL;
+  errno = 0;
+  guint64 v = g_ascii_isdigit(e->value[0]) ? g_ascii_strtoull(e->value, &end, 10) : 0;
+  guint64 mult = 1;
+  if (end && *end) {
+    mult = g_str_equal(end, "k") || g_str_equal(end, "K") ? 1000 : g_str_equal(end, "M") ? 1000000 : 0;
+  }
+  if (errno || end == NULL || end == e->value || mult == 0 || v == 0 || v > G_MAXINT64 / mult) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected a positive number of tokens such as 50000, 50k or 2M");
+    return FALSE;
+  }
+  *out = v * mult;
+  return TRUE;
+}
+
 static gboolean
 parse_cpu_quota(ShiftdIniFile *ini, AgentConfig *c, GError **error)
 {
@@ -463,6 +490,8 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   CHECK(&p, "Agent", "ContextTokens",
         shiftd_ini_get_uint(ini, "Agent", "ContextTokens", AGENT_CONTEXT_TOKENS_MIN, AGENT_CONTEXT_TOKENS_MAX,
                             &c->context_tokens, &e));
+  CHECK(&p, "Agent", "TokensPerRun", parse_tokens(ini, "TokensPerRun", &c->tokens_per_run, &e));
+  CHECK(&p, "Agent", "TokensPerDay", parse_tokens(ini, "TokensPerDay", &c->tokens_per_day, &e));
   CHECK(&p, "Schedule", "Every",
         shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));
   CHECK(&p, "Schedule", "OnCalendar", shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, &e));

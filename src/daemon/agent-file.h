@@ -38,6 +38,8 @@ typedef struct {
   ShiftdProvider provider; /* UNSET: [Model] Provider= */
   char **tools;
   guint context_tokens;   /* the worker compacts the conversation to stay below it */
+  guint64 tokens_per_run; /* model tokens (in + out) a run may use; 0: no limit */
+  guint64 tokens_per_day; /* the agent's runs together, since local midnight; 0: no limit */
   /* [Schedule] */
   guint64 every;          /* 0: none */
   char *on_calendar;      /* NULL: none */

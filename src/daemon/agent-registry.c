@@ -215,8 +215,13 @@ agent_registry_init(Daemon *d)
   if (!g_hash_table_contains(d->agents, "default")) {
     Agent *def = agent_new_default(d);
     ShiftdAgentState *s = g_hash_table_lookup(saved_by_name, "default");
-    if (s)
+    if (s) {
       def->state->enabled = s->enabled;
+      def->state->tokens_total = s->tokens_total;
+      def->state->tokens_today = s->tokens_today;
+      def->state->tokens_day = s->tokens_day;
+      def->tokens_stored = agent_tokens_of(def->state);
+    }
     g_hash_table_insert(d->agents, def->name, def);
   }
   /* LastRun is the newest run of each agent, whatever its front door: one
@@ -286,6 +291,32 @@ agent_registry_sorted(Daemon *d)
   return list;
 }
 
+/* An agent whose file comes back keeps the tokens its runs used (its
+ * TokensTotal, and TokensToday against TokensPerDay=): from the agent that
+ * went, else from its row in the store. */
+static void
+carry_tokens(Daemon *d, Agent *a)
+{
+  const ShiftdAgentState *from = NULL;
+  for (guint i = d->retired_agents->len; i > 0 && from == NULL; i--) {
+    Agent *old = g_ptr_array_index(d->retired_agents, i - 1);
+    if (g_str_equal(old->name, a->name))
+      from = old->state;
+  }
+  g_autoptr(GPtrArray) saved = from ? NULL : shiftd_store_load_agents(d->store, NULL);
+  for (guint i = 0; saved && i < saved->len && from == NULL; i++) {
+    ShiftdAgentState *s = g_ptr_array_index(saved, i);
+    if (g_str_equal(s->name, a->name))
+      from = s;
+  }
+  if (from == NULL)
+    return;
+  a->state->tokens_total = from->tokens_total;
+  a->state->tokens_today = from->tokens_today;
+  a->state->tokens_day = from->tokens_day;
+  a->tokens_stored = agent_tokens_of(a->state);
+}
+
 GPtrArray *
 agent_registry_reload(Daemon *d)
 {
@@ -332,6 +363,7 @@ agent_registry_reload(Daemon *d)
       continue;
     }
     a = agent_new(d, config, user, NULL);
+    carry_tokens(d, a);
     g_hash_table_insert(d->agents, a->name, a);
     log_run(LOG_INFO, NULL, a->name, "agent added");
     publish(a);

@@ -169,6 +169,16 @@ agent_schedule_wake(Agent *a, const char *source)
     agent_schedule_arm(a);
     return;
   }
+  case SCHEDULE_WAKE_BUDGET: {
+    /* no run to hold a note: the journal says it, and NextWakeAt shows it */
+    log_run(LOG_NOTICE, NULL, a->name,
+            "wake skipped: TokensPerDay=%" G_GUINT64_FORMAT " reached (%" G_GUINT64_FORMAT
+            " used today); next wake after midnight", a->config->tokens_per_day,
+            schedule_tokens_today(a->state, now));
+    set_next_wake(a, MAX(schedule_wake_after(a->config, a->state, now), schedule_next_midnight(now)));
+    agent_schedule_arm(a);
+    return;
+  }
   case SCHEDULE_WAKE_REVIEW:
     start_review(a, now);
     return;

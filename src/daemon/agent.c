@@ -32,7 +32,14 @@ agent_new(Daemon *d, AgentConfig *config, RunAs *user, const ShiftdAgentState *s
   if (a->state->current_interval == 0 || !config->every)
     a->state->current_interval = config->every;
   a->state->current_interval = MIN(a->state->current_interval, MAX(config->max_interval, config->every));
+  a->tokens_stored = agent_tokens_of(a->state);
   return a;
+}
+
+AgentTokens
+agent_tokens_of(const ShiftdAgentState *s)
+{
+  return (AgentTokens){ .total = s->tokens_total, .today = s->tokens_today, .day = s->tokens_day };
 }
 
 AgentConfig *
@@ -147,6 +154,7 @@ agent_live_run(Agent *a)
 typedef struct {
   Agent *agent;
   GPtrArray *names; /* static property names, NULL-terminated */
+  AgentTokens tokens; /* as this commit stores them */
 } StateAnnouncement;
 
 static void
@@ -154,6 +162,8 @@ state_committed(gpointer user_data, const GError *error)
 {
   StateAnnouncement *sa = user_data;
   Agent *a = sa->agent;
+  if (error == NULL)
+    a->tokens_stored = sa->tokens;
   if (error)
     log_run(LOG_ERR, NULL, a->name, "cannot save the schedule state: %s", error->message);
   else if (a->published && sa->names->len > 1)
@@ -174,6 +184,7 @@ agent_state_changed(Agent *a, const char *first_property, ...)
     g_ptr_array_add(sa->names, (gpointer)p);
   va_end(ap);
   g_ptr_array_add(sa->names, NULL);
+  sa->tokens = agent_tokens_of(a->state);
   ShiftdStoreTxn *txn = shiftd_store_txn_new();
   shiftd_store_txn_put_agent(txn, a->state);
   /* announced once durable, like everything else */

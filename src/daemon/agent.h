@@ -9,6 +9,14 @@
 #include "run-as.h"
 #include "run-row.h"
 
+/* Model tokens as the store has them: what the bus shows, while the state
+ * (which budgets are kept against) may hold counts still on their way. */
+typedef struct {
+  guint64 total;
+  guint64 today;
+  guint64 day; /* the local midnight that began the day of `today` */
+} AgentTokens;
+
 struct Agent {
   Daemon *daemon;
   char *name;
@@ -18,6 +26,7 @@ struct Agent {
   char *schedule;       /* Schedule property: "every 15min", an OnCalendar spec, "" */
   ShiftdAgentState *state;
   gboolean published;   /* its object is on the bus */
+  AgentTokens tokens_stored;
 };
 
 Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */,
@@ -30,6 +39,8 @@ void agent_free(Agent *agent);
 gboolean agent_update_config(Agent *agent, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */);
 
 Agent *daemon_find_agent(Daemon *d, const char *name);
+/* The state's token counts, as a snapshot to be stored. */
+AgentTokens agent_tokens_of(const ShiftdAgentState *state);
 
 
 /* The transient timer unit arming its wakes ("" in the embedded backend). */

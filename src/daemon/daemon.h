@@ -69,6 +69,7 @@ struct Daemon {
   guint live_workers;
   guint active_runs;     /* published ActiveRuns */
   sd_event_source *launch_source;
+  sd_event_source *midnight_timer; /* agent-tokens.c: TokensToday turns over */
 
   GHashTable *agents;    /* name -> Agent* */
   GHashTable *dynamic_uids; /* home -> uid, where the daemon allocates them (embedded) */

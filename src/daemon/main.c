@@ -14,6 +14,7 @@
 #include "access.h"
 #include "agent-registry.h"
 #include "agent-schedule.h"
+#include "agent-tokens.h"
 #include "agent.h"
 #include "backend.h"
 #include "bus-errors.h"
@@ -362,6 +363,7 @@ daemon_free(Daemon *d)
       worker_unref(g_steal_pointer(&run->worker));
   }
   run_retention_stop(d);
+  agent_tokens_stop(d);
   sd_event_source_disable_unref(d->store_source);
   sd_event_source_disable_unref(d->launch_source);
   sd_event_source_disable_unref(d->stop_timer);
@@ -592,6 +594,9 @@ run_daemon(Daemon *d, const Options *o)
 
   agent_registry_publish(d);
   engine_recover(d);
+  r = agent_tokens_start(d);
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot arm the midnight timer: %s", g_strerror(-r));
   agent_schedule_start(d);
   r = run_retention_start(d);
   if (r < 0)

@@ -55,6 +55,8 @@ changed_properties(const ShiftdRunRow *a, const ShiftdRunRow *b)
   NUM(finished_at, "FinishedAt");
   STR(unit, "Unit");
   NUM(owner, "Owner");
+  NUM(tokens_in, "TokensIn");
+  NUM(tokens_out, "TokensOut");
 #undef STR
 #undef NUM
   g_ptr_array_add(names, NULL);
@@ -214,6 +216,8 @@ UINT64(prop_created, created_at)
 UINT64(prop_started, started_at)
 UINT64(prop_updated, updated_at)
 UINT64(prop_finished, finished_at)
+UINT64(prop_tokens_in, tokens_in)
+UINT64(prop_tokens_out, tokens_out)
 
 static int
 prop_summary(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
@@ -409,6 +413,8 @@ method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
     SD_BUS_PROPERTY("FinishedAt", "t", prop_finished, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                       \
     SD_BUS_PROPERTY("Unit", "s", prop_unit, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                                 \
     SD_BUS_PROPERTY("Owner", "u", prop_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                      \
+    SD_BUS_PROPERTY("TokensIn", "t", prop_tokens_in, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                        \
+    SD_BUS_PROPERTY("TokensOut", "t", prop_tokens_out, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                      \
     SD_BUS_METHOD_WITH_ARGS("GetEvents", SD_BUS_ARGS("u", from, "u", max), SD_BUS_RESULT("a(utss)", events),          \
                             method_get_events, SD_BUS_VTABLE_UNPRIVILEGED),                                          \
     SD_BUS_METHOD_WITH_ARGS("Answer", SD_BUS_ARGS("s", choice), SD_BUS_NO_RESULT, method_answer,                     \

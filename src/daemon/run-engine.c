@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "agent-tokens.h"
 #include "agent.h"
 #include "backend.h"
 #include "core-error.h"
@@ -161,6 +162,11 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, ShiftdRunTrigger tri
   if (live) {
     g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_BUSY, "agent %s already has a live run, %s (%s)",
                 agent->name, live->pending->name, shiftd_run_state_to_string(live->pending->state));
+    return NULL;
+  }
+  g_autofree char *spent = agent_tokens_refusal(agent, shiftd_now_realtime_usec());
+  if (spent) {
+    g_set_error_literal(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_BUSY, spent);
     return NULL;
   }
 
@@ -342,6 +348,7 @@ build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
   json_object_set_int_member(model, "retries", d->config->model_retries);
   json_object_set_int_member(model, "retry_delay_usec", (gint64)d->config->model_retry_delay_usec);
   json_object_set_object_member(hello, "model", model);
+  json_object_set_object_member(hello, "budget", agent_tokens_budget(agent, row, shiftd_now_realtime_usec()));
   return hello;
 }
 
@@ -616,6 +623,8 @@ on_event_message(Worker *w, Run *run, JsonObject *msg)
   }
   summarize_event(run, kind, data);
   RunTxn *t = run_txn_begin(run);
+  if (g_str_equal(kind, "model_reply"))
+    agent_tokens_count_reply(t, run, data);
   run_txn_event(t, kind, data);
   commit_and_ack(t, w, msg);
 }

@@ -18,6 +18,9 @@ struct RunTxn {
   RunCommitted cb;
   gpointer user_data;
   ShiftdRunRow *snapshot;
+  char *agent;                       /* whose state the txn stores, or NULL */
+  AgentTokens agent_tokens;          /* its token counts as stored */
+  const char *const *agent_changed;  /* and its properties to announce */
 };
 
 static void
@@ -114,6 +117,15 @@ run_txn_checkpoint(RunTxn *t, guint32 step, const char *messages)
 }
 
 void
+run_txn_agent(RunTxn *t, Agent *agent, const char *const *properties)
+{
+  shiftd_store_txn_put_agent(t->store_txn, agent->state);
+  shiftd_set_string(&t->agent, agent->name);
+  t->agent_tokens = agent_tokens_of(agent->state);
+  t->agent_changed = properties;
+}
+
+void
 run_load_checkpoint(Run *run)
 {
   if (run->checkpoint_loaded)
@@ -159,6 +171,7 @@ txn_free(RunTxn *t)
 {
   g_array_unref(t->events);
   shiftd_run_row_free(t->snapshot);
+  g_free(t->agent);
   run_unref(t->run);
   g_free(t);
 }
@@ -190,6 +203,12 @@ txn_done(gpointer user_data, const GError *error)
   if (t->cb)
     t->cb(run, NULL, t->user_data);
   published(run, old, t->events);
+  /* found by name: a reload may have replaced or removed it meanwhile */
+  Agent *agent = t->agent ? daemon_find_agent(run->daemon, t->agent) : NULL;
+  if (agent)
+    agent->tokens_stored = t->agent_tokens;
+  if (agent && agent->published)
+    run->daemon->observer->agent_changed(agent, t->agent_changed);
   shiftd_run_row_free(old);
   txn_free(t);
 }

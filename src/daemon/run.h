@@ -65,6 +65,9 @@ RunTxn *run_txn_begin(Run *run);
 /* Appends an event (seq = next, time = now); data is consumed. */
 void run_txn_event(RunTxn *t, const char *kind, JsonObject *data);
 void run_txn_checkpoint(RunTxn *t, guint32 step, const char *messages);
+/* Stores the agent's state as it is now in the same transaction, and once it
+ * is durable announces these of its properties (static, NULL-terminated). */
+void run_txn_agent(RunTxn *t, Agent *agent, const char *const *properties);
 /* Loads the latest checkpoint from the store unless it is known already. */
 void run_load_checkpoint(Run *run);
 /* Commits; cb (may be NULL) runs once the data is durable, before announcements. */

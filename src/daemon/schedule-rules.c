@@ -108,11 +108,13 @@ schedule_next_wake(const AgentConfig *c, const ShiftdAgentState *s, guint64 now,
   /* A wake this schedule set is never later than the one it would set now;
    * one that is was set by an older schedule (the file changed, then a
    * reload or a restart) and would keep a shorter Every= waiting out the
-   * old interval. */
-  if (fresh && (at == 0 || fresh < at))
+   * old interval. Except one a spent TokensPerDay= put after midnight. */
+  guint64 held = schedule_budget_held_until(c, s, now);
+  gboolean held_back = held && at >= held;
+  if (fresh && (at == 0 || fresh < at) && !held_back)
     at = fresh;
   guint64 review = schedule_review_due(c, s);
-  if (review && at && review < at)
+  if (review && at && review < at && !held_back)
     at = review;
   *next = schedule_after_quiet_hours(&c->quiet_hours, at);
   return TRUE;
@@ -136,7 +138,8 @@ schedule_wake_to_string(ScheduleWake wake)
 {
   static const char *const names[] = {
     [SCHEDULE_WAKE_NONE] = "none",     [SCHEDULE_WAKE_EARLY] = "early",   [SCHEDULE_WAKE_DEFER] = "defer",
-    [SCHEDULE_WAKE_SKIP] = "skip",     [SCHEDULE_WAKE_REVIEW] = "review", [SCHEDULE_WAKE_RUN] = "run",
+    [SCHEDULE_WAKE_SKIP] = "skip",     [SCHEDULE_WAKE_BUDGET] = "budget", [SCHEDULE_WAKE_REVIEW] = "review",
+    [SCHEDULE_WAKE_RUN] = "run",
   };
   return (guint)wake < G_N_ELEMENTS(names) ? names[wake] : NULL;
 }
@@ -158,6 +161,8 @@ schedule_wake_decide(const AgentConfig *c, const ShiftdAgentState *s, guint64 no
   }
   if (live_run)
     return SCHEDULE_WAKE_SKIP;
+  if (schedule_budget_held_until(c, s, now))
+    return SCHEDULE_WAKE_BUDGET;
   guint64 review = schedule_review_due(c, s);
   if (review && now + SCHEDULE_EARLY_TOLERANCE_USEC >= review)
     return SCHEDULE_WAKE_REVIEW;
@@ -206,6 +211,41 @@ schedule_run_ended(const AgentConfig *c, ShiftdAgentState *s, ShiftdRunTrigger t
   if (base && s->last_run_at)
     s->next_wake = schedule_after_quiet_hours(&c->quiet_hours, MAX(s->last_run_at + s->current_interval, now));
   return TRUE;
+}
+
+/* --- token budgets --- */
+
+guint64
+schedule_tokens_today(const ShiftdAgentState *s, guint64 now)
+{
+  return s->tokens_day == shiftd_local_day_start(now) ? s->tokens_today : 0;
+}
+
+void
+schedule_tokens_add(ShiftdAgentState *s, guint64 tokens, guint64 now)
+{
+  guint64 day = shiftd_local_day_start(now);
+  if (s->tokens_day != day) {
+    s->tokens_day = day;
+    s->tokens_today = 0;
+  }
+  s->tokens_today = tokens > G_MAXUINT64 - s->tokens_today ? G_MAXUINT64 : s->tokens_today + tokens;
+  s->tokens_total = tokens > G_MAXUINT64 - s->tokens_total ? G_MAXUINT64 : s->tokens_total + tokens;
+}
+
+guint64
+schedule_next_midnight(guint64 now)
+{
+  /* a day is 23 to 25 hours: 36 after its start is always in the next one */
+  return shiftd_local_day_start(shiftd_local_day_start(now) + 36 * 3600 * SHIFTD_USEC_PER_SEC);
+}
+
+guint64
+schedule_budget_held_until(const AgentConfig *c, const ShiftdAgentState *s, guint64 now)
+{
+  if (c->tokens_per_day == 0 || schedule_tokens_today(s, now) < c->tokens_per_day)
+    return 0;
+  return schedule_next_midnight(now);
 }
 
 /* --- decisions and retention --- */

@@ -62,6 +62,7 @@ typedef enum {
   SCHEDULE_WAKE_EARLY,  /* before it is due: arm again */
   SCHEDULE_WAKE_DEFER,  /* inside the quiet hours: at their end */
   SCHEDULE_WAKE_SKIP,   /* its last run is still live: a note, then the next */
+  SCHEDULE_WAKE_BUDGET, /* TokensPerDay= is spent: skipped, the next after midnight */
   SCHEDULE_WAKE_REVIEW, /* the review beat */
   SCHEDULE_WAKE_RUN,    /* a scheduled run */
 } ScheduleWake;
@@ -90,6 +91,21 @@ guint64 schedule_backed_off_interval(guint64 current, guint64 max_interval);
  * (they say nothing about the work out there) change nothing: FALSE. */
 gboolean schedule_run_ended(const AgentConfig *config, ShiftdAgentState *state, ShiftdRunTrigger trigger,
                             ShiftdRunState final_state, guint64 now);
+
+/* --- token budgets --- */
+
+/* The tokens its runs used on the local day holding `now`: the count the
+ * state holds if it is of that day, else 0 (the day turned). */
+guint64 schedule_tokens_today(const ShiftdAgentState *state, guint64 now);
+/* A reply's tokens counted: to the total and to today's, which starts
+ * afresh when the day turned since it was last counted. */
+void schedule_tokens_add(ShiftdAgentState *state, guint64 tokens, guint64 now);
+/* The local midnight that ends the day holding `now` (23 or 25 hours after
+ * the day began on daylight saving days). */
+guint64 schedule_next_midnight(guint64 now);
+/* TokensPerDay= is set and today's count has reached it: no run of the
+ * agent before the returned time, the next local midnight; 0: not spent. */
+guint64 schedule_budget_held_until(const AgentConfig *config, const ShiftdAgentState *state, guint64 now);
 
 /* --- decisions and retention --- */
 

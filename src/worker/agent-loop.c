@@ -9,6 +9,7 @@
 #include "protocol.h"
 #include "step-events.h"
 #include "tool-output.h"
+#include "token-budget.h"
 #include "tools.h"
 #include "wake-if.h"
 #include "worker-error.h"
@@ -82,6 +83,8 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
   g_autoptr(JsonArray) tools = shiftd_tools_schemas(hello);
   ShiftdContextEstimate estimate;
   shiftd_context_estimate_init(&estimate);
+  ShiftdTokenBudget budget;
+  shiftd_token_budget_init(&budget, hello);
 
   /* A fresh start of an agent with WakeIf= asks the precheck before the model. */
   if (hello->wake_if[0] && hello->messages == NULL && hello->step == 0) {
@@ -104,6 +107,11 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
     gsize prompt_bytes = 0;
     if (!shiftd_context_fit(link, hello, &estimate, &messages, tools, step, &prompt_bytes, error))
       return NULL;
+    /* a budget is kept by not making the call that would pass it (the
+     * prompt as it will be sent, after any compaction) */
+    g_autofree char *over = shiftd_token_budget_check(&budget, prompt_bytes);
+    if (over)
+      return shiftd_ending_error(over);
     g_autoptr(GError) local = NULL;
     guint64 elapsed = 0;
     g_autoptr(ShiftdChatReply) reply = shiftd_model_call(link, hello, messages, tools, step, &elapsed, &local);
@@ -115,6 +123,7 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
       return shiftd_ending_error(local->message);
     }
     shiftd_context_estimate_learn(&estimate, prompt_bytes, reply->tokens_in);
+    shiftd_token_budget_count(&budget, reply);
     if (!shiftd_event_model_reply(link, step, reply, elapsed, error))
       return NULL;
     json_array_add_object_element(messages, shiftd_chat_reply_to_message(reply));

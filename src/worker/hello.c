@@ -154,6 +154,16 @@ parse_model(JsonObject *m, ShiftdHello *h, GError **error)
   return TRUE;
 }
 
+/* The token budget; absent: no limits. */
+static gboolean
+parse_budget(JsonObject *b, ShiftdHello *h, GError **error)
+{
+  return opt_uint(b, "per_run", 0, G_MAXINT64, &h->tokens_per_run, error) &&
+         opt_uint(b, "run_used", 0, G_MAXINT64, &h->tokens_run_used, error) &&
+         opt_uint(b, "per_day", 0, G_MAXINT64, &h->tokens_per_day, error) &&
+         opt_uint(b, "day_used", 0, G_MAXINT64, &h->tokens_day_used, error);
+}
+
 ShiftdHello *
 shiftd_hello_parse(JsonObject *message, GError **error)
 {
@@ -205,7 +215,8 @@ shiftd_hello_parse(JsonObject *message, GError **error)
     return NULL;
   }
   if (!parse_settings(shiftd_json_get_object(message, "settings"), h, error) ||
-      !parse_model(shiftd_json_get_object(message, "model"), h, error))
+      !parse_model(shiftd_json_get_object(message, "model"), h, error) ||
+      !parse_budget(shiftd_json_get_object(message, "budget"), h, error))
     return NULL;
   return g_steal_pointer(&h);
 }

@@ -40,6 +40,12 @@ typedef struct {
   guint64 timeout_usec; /* 0 = no timeout */
   guint retries;
   guint64 retry_delay_usec;
+
+  /* budget: model tokens (in + out), limits and what earlier calls used; 0 = no limit */
+  guint64 tokens_per_run;
+  guint64 tokens_run_used;
+  guint64 tokens_per_day;
+  guint64 tokens_day_used; /* by the agent's runs since local midnight */
 } ShiftdHello;
 
 /* Fails with SHIFTD_WORKER_ERROR_FAILED and a sentence saying what is wrong,

@@ -91,6 +91,8 @@ XML = """
   <property name="FinishedAt" type="t" access="read"/>
   <property name="Unit" type="s" access="read"/>
   <property name="Owner" type="u" access="read"/>
+  <property name="TokensIn" type="t" access="read"/>
+  <property name="TokensOut" type="t" access="read"/>
  </interface>
  <interface name="org.shiftd.Shift1.Agent">
   <method name="SetEnabled"><arg type="b" direction="in"/></method>
@@ -100,6 +102,8 @@ XML = """
   <property name="CurrentInterval" type="t" access="read"/>
   <property name="IdleStreak" type="u" access="read"/>
   <property name="LastRun" type="o" access="read"/>
+  <property name="TokensToday" type="t" access="read"/>
+  <property name="TokensTotal" type="t" access="read"/>
  </interface>
  <interface name="org.shiftd.Test.Control">
   <method name="GetCalls"><arg type="s" direction="out"/></method>
@@ -173,7 +177,7 @@ class Run:
             "Result": "", "Error": "", "Question": "", "Choices": [], "DecisionDeadline": 0,
             "Step": 2, "Attempt": 1, "EventCount": self.appended,
             "CreatedAt": T0, "StartedAt": T0 + 1_000_000, "UpdatedAt": T0 + 2_000_000,
-            "FinishedAt": 0, "Unit": "", "Owner": 1000,
+            "FinishedAt": 0, "Unit": "", "Owner": 1000, "TokensIn": 1520, "TokensOut": 230,
         }
         self.props.update(cfg.get("props", {}))
         if self.props["State"] == "waiting" and not self.props["Question"]:
@@ -312,6 +316,7 @@ class Mock:
             return {"Name": GLib.Variant("s", "triage"), "CurrentInterval": GLib.Variant("t", 1_800_000_000),
                     "IdleStreak": GLib.Variant("u", 1), "LastRun": GLib.Variant("o", last),
                     "Enabled": GLib.Variant("b", self.triage_enabled),
+                    "TokensToday": GLib.Variant("t", 1250), "TokensTotal": GLib.Variant("t", 345678),
                     "NextWakeAt": GLib.Variant("t", T0 + 900_000_000 if self.triage_enabled else 0)}[prop]
         if prop == "Version":
             return GLib.Variant("s", "mock")

@@ -328,14 +328,15 @@ class ShiftctlMockTest(unittest.TestCase):
         result = self.ctl("agents")
         self.assertEqual(result.returncode, 0, result)
         lines = result.stdout.splitlines()
-        self.assertRegex(lines[0], r"^NAME +SCHEDULE +NEXT-WAKE +INTERVAL +IDLE +LAST-RUN +DESCRIPTION$")
-        self.assertRegex(lines[1], r"^triage +every 15min +\d+ y ago +30min +1 +done +Sorts the inbox$")
-        self.assertRegex(lines[2], r"^bare +- +- +- +- +- +Has no object to ask$")
+        self.assertRegex(lines[0], r"^NAME +SCHEDULE +NEXT-WAKE +INTERVAL +IDLE +LAST-RUN +TOKENS +DESCRIPTION$")
+        self.assertRegex(lines[1], r"^triage +every 15min +\d+ y ago +30min +1 +done +1\.2k/346k +Sorts the inbox$")
+        self.assertRegex(lines[2], r"^bare +- +- +- +- +- +- +Has no object to ask$")
 
         agents = json.loads(self.ctl("--json", "agents").stdout)
         self.assertEqual(agents[0]["current_interval"], 1_800_000_000)
         self.assertEqual(agents[0]["idle_streak"], 1)
         self.assertEqual(agents[0]["last_run_state"], "done")
+        self.assertEqual((agents[0]["tokens_today"], agents[0]["tokens_total"]), (1250, 345678))
         self.assertEqual(agents[1], {"name": "bare", "description": "Has no object to ask", "schedule": "",
                                      "next_wake": 0, "path": "/org/shiftd/Shift1/agent/bare"})
 

@@ -64,6 +64,8 @@ test_every_key(void)
                                        "Provider=anthropic\n"
                                        "Tools=shell;read_file write_file ; notes;finish;no_work;ask_human\n"
                                        "ContextTokens=128000\n"
+                                       "TokensPerRun=50k\n"
+                                       "TokensPerDay=200000\n"
                                        "\n"
                                        "[Schedule]\n"
                                        "Every=15min\n"
@@ -93,6 +95,8 @@ test_every_key(void)
   const char *const tools[] = { "shell", "read_file", "write_file", "notes", NULL };
   g_assert_true(g_strv_equal((const char *const *)c->tools, tools));
   g_assert_cmpuint(c->context_tokens, ==, 128000);
+  g_assert_cmpuint(c->tokens_per_run, ==, 50000);
+  g_assert_cmpuint(c->tokens_per_day, ==, 200000);
   g_assert_cmpuint(c->every, ==, 15 * 60 * SEC);
   g_assert_null(c->on_calendar);
   g_assert_cmpuint(c->max_interval, ==, 8 * 3600 * SEC);
@@ -295,6 +299,9 @@ test_sandbox_values(void)
     if (got != ok[i].expect)
       g_error("%s=%s: got %" G_GUINT64_FORMAT, ok[i].key, ok[i].value, got);
   }
+  g_autoptr(AgentConfig) m = load_good("tokens.agent", "[Agent]\nTokensPerRun=2M\nTokensPerDay=1\n");
+  g_assert_cmpuint(m->tokens_per_run, ==, 2000000);
+  g_assert_cmpuint(m->tokens_per_day, ==, 1);
   g_autoptr(AgentConfig) c = load_good("net.agent", "[Sandbox]\nPrivateNetwork=no\nUser=www-data\n");
   g_assert_false(c->private_network);
   g_assert_cmpstr(c->user, ==, "www-data");
@@ -395,6 +402,15 @@ test_bad(void)
     { "[Sandbox]\nTasksMax=-1\n", 2, "expected a positive number" },
     { "[Sandbox]\nTasksMax=many\n", 2, "expected a positive number" },
     { "[Sandbox]\nTasksMax=5000000000\n", 2, "expected a positive number" },
+    /* token budgets */
+    { "[Agent]\nTokensPerRun=0\n", 2, "TokensPerRun=0: expected a positive number of tokens such as 50000, 50k or 2M" },
+    { "[Agent]\nTokensPerDay=lots\n", 2, "TokensPerDay=lots: expected a positive number of tokens" },
+    { "[Agent]\nTokensPerDay=-5\n", 2, "expected a positive number of tokens" },
+    { "[Agent]\nTokensPerRun=50kb\n", 2, "expected a positive number of tokens" },
+    { "[Agent]\nTokensPerRun=5G\n", 2, "expected a positive number of tokens" },
+    { "[Agent]\nTokensPerRun=99999999999999999M\n", 2, "expected a positive number of tokens" },
+    { "[Agent]\nTokensPerRun=50k # per run\n", 2, "a comment must be on a line of its own" },
+    { "[Schedule]\nTokensPerDay=5\n", 2, "unknown key \"TokensPerDay\" in [Schedule]" },
     /* paths */
     { "[Sandbox]\nReadWritePaths=/srv relative/dir\n", 2, "\"relative/dir\" is not an absolute path" },
     { "[Sandbox]\nReadWritePaths=-cache\n", 2, "\"-cache\" is not an absolute path" },

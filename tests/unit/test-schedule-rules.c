@@ -161,6 +161,10 @@ sim_wake(Sim *sim)
     sim->state->next_wake = schedule_wake_after(sim->config, sim->state, now);
     sim_arm(sim);
     break;
+  case SCHEDULE_WAKE_BUDGET:
+    sim->state->next_wake = MAX(schedule_wake_after(sim->config, sim->state, now), schedule_next_midnight(now));
+    sim_arm(sim);
+    break;
   case SCHEDULE_WAKE_REVIEW:
     sim_start_run(sim, SHIFTD_TRIGGER_REVIEW);
     schedule_review_started(sim->state, now);
@@ -751,6 +755,64 @@ test_enum_names(void)
   g_assert_null(schedule_wake_to_string(SCHEDULE_WAKE_RUN + 1));
 }
 
+/* --- token budgets --- */
+
+static void
+test_tokens_today(void)
+{
+  g_autoptr(AgentConfig) c = config_of("[Schedule]\nEvery=1h\n");
+  g_autoptr(ShiftdAgentState) s = fresh_state(c);
+  guint64 morning = utc_usec(2024, 5, 10, 9, 0, 0);
+  schedule_tokens_add(s, 300, morning);
+  schedule_tokens_add(s, 200, utc_usec(2024, 5, 10, 23, 59, 59));
+  g_assert_cmpuint(schedule_tokens_today(s, utc_usec(2024, 5, 10, 23, 59, 59) + 999999), ==, 500);
+  g_assert_cmpuint(s->tokens_total, ==, 500);
+  /* the day turns: today reads 0 before anything is counted, then starts afresh */
+  g_assert_cmpuint(schedule_tokens_today(s, utc_usec(2024, 5, 11, 0, 0, 0)), ==, 0);
+  schedule_tokens_add(s, 7, utc_usec(2024, 5, 11, 0, 0, 1));
+  g_assert_cmpuint(schedule_tokens_today(s, utc_usec(2024, 5, 11, 12, 0, 0)), ==, 7);
+  g_assert_cmpuint(s->tokens_total, ==, 507);
+  assert_time(schedule_next_midnight(morning), utc_usec(2024, 5, 11, 0, 0, 0));
+  assert_time(schedule_next_midnight(utc_usec(2024, 5, 11, 0, 0, 0)), utc_usec(2024, 5, 12, 0, 0, 0));
+  if (!use_zone("Europe/Berlin"))
+    return;
+  /* a 23-hour day: midnight is 22:00 UTC after 23:00 UTC the night before */
+  assert_time(schedule_next_midnight(utc_usec(2024, 3, 31, 12, 0, 0)), utc_usec(2024, 3, 31, 22, 0, 0));
+  assert_time(schedule_next_midnight(utc_usec(2024, 10, 27, 12, 0, 0)), utc_usec(2024, 10, 27, 23, 0, 0));
+  restore_utc();
+}
+
+/* TokensPerDay= spent: the next wake is skipped and the one after waits for
+ * midnight, which the next arm does not pull back; the new day runs. */
+static void
+test_day_budget_skips_until_midnight(void)
+{
+  Sim sim;
+  guint64 start = utc_usec(2024, 5, 10, 20, 30, 0);
+  sim_init(&sim, "TokensPerDay=1000\n[Schedule]\nEvery=1h\n", start);
+  g_assert_cmpuint(sim.config->tokens_per_day, ==, 1000);
+  sim_step(&sim); /* 21:30: a run, which uses the day's tokens */
+  g_assert_cmpuint(sim.run_end_at, !=, 0);
+  schedule_tokens_add(sim.state, 1000, shiftd_clock_realtime_usec(sim.clock));
+  g_assert_cmpuint(schedule_budget_held_until(sim.config, sim.state, shiftd_clock_realtime_usec(sim.clock)), ==,
+                   utc_usec(2024, 5, 11, 0, 0, 0));
+  sim_step(&sim); /* the run ends */
+  assert_time(sim.state->next_wake, utc_usec(2024, 5, 10, 22, 30, 0));
+  sim_step(&sim);
+  g_assert_true(g_str_has_suffix(sim.log->str, "budget\n"));
+  assert_time(sim.state->next_wake, utc_usec(2024, 5, 11, 0, 0, 0));
+  sim_arm(&sim);
+  assert_time(sim.state->next_wake, utc_usec(2024, 5, 11, 0, 0, 0));
+  sim_step(&sim);
+  g_assert_true(g_str_has_suffix(sim.log->str, "run\n"));
+  g_assert_cmpuint(schedule_tokens_today(sim.state, shiftd_clock_realtime_usec(sim.clock)), ==, 0);
+  /* under the budget nothing is held */
+  sim.state->tokens_today = 999;
+  sim.state->tokens_day = shiftd_local_day_start(shiftd_clock_realtime_usec(sim.clock));
+  g_assert_cmpuint(schedule_budget_held_until(sim.config, sim.state, shiftd_clock_realtime_usec(sim.clock)), ==, 0);
+  sim_clear(&sim);
+}
+
 /* --- missed wakes --- */
 
 static void
@@ -872,6 +934,8 @@ main(int argc, char **argv)
   g_test_add_func("/schedule/wake/skipped", test_skipped_wakes);
   g_test_add_func("/schedule/wake/names", test_enum_names);
   g_test_add_func("/schedule/missed-wake-once", test_missed_wake_once);
+  g_test_add_func("/schedule/tokens/today", test_tokens_today);
+  g_test_add_func("/schedule/tokens/day-budget", test_day_budget_skips_until_midnight);
   g_test_add_func("/decisions/deadline", test_decision_deadline);
   g_test_add_func("/store/retention", test_retention);
   return g_test_run();

@@ -121,7 +121,7 @@ test_new_store(void)
   g_assert_cmpstr(shiftd_store_get_path(store), ==, db);
   shiftd_store_close(store);
   g_assert_cmpuint(file_mode(db), ==, 0600);
-  g_assert_cmpint(user_version(db), ==, 1);
+  g_assert_cmpint(user_version(db), ==, 2);
   g_autofree char *tmp = path_in(dir, "shiftd.db.new");
   g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   /* and it opens again, as a complete store */
@@ -148,7 +148,7 @@ test_interrupted_creation(void)
   g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   g_assert_false(g_file_test(tmp_wal, G_FILE_TEST_EXISTS));
   g_autofree char *db = path_in(dir, "shiftd.db");
-  g_assert_cmpint(user_version(db), ==, 1);
+  g_assert_cmpint(user_version(db), ==, 2);
   rm_rf(dir);
 }
 
@@ -343,7 +343,7 @@ test_unfinished_is_finished(void)
   ShiftdStore *store = shiftd_store_open(dir, &error);
   g_assert_no_error(error);
   shiftd_store_close(store);
-  g_assert_cmpint(user_version(db), ==, 1);
+  g_assert_cmpint(user_version(db), ==, 2);
   /* control: the same with a row in it is someone's data, refused */
   g_unlink(db);
   sql(db, "CREATE TABLE run_tasks (name TEXT PRIMARY KEY NOT NULL, task TEXT NOT NULL) WITHOUT ROWID;"
@@ -351,6 +351,64 @@ test_unfinished_is_finished(void)
   store = shiftd_store_open(dir, &error);
   g_assert_null(store);
   g_assert_error(error, SHIFTD_STORE_REFUSED, SHIFTD_STORE_REFUSED_FOREIGN);
+  rm_rf(dir);
+}
+
+/* A store of schema 1 (before token accounting), as a shiftd of then left
+ * it: opened, it is brought to schema 2 with its runs and agents intact and
+ * the new columns at 0. */
+static void
+test_version1_is_migrated(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("shiftd-open-XXXXXX", NULL);
+  g_autofree char *db = path_in(dir, "shiftd.db");
+  sql(db, "CREATE TABLE run_tasks (name TEXT PRIMARY KEY NOT NULL, task TEXT NOT NULL) WITHOUT ROWID;"
+          "CREATE TABLE runs ("
+          " name TEXT PRIMARY KEY NOT NULL, agent TEXT NOT NULL,"
+          " trigger TEXT NOT NULL, state TEXT NOT NULL, summary TEXT NOT NULL, result TEXT NOT NULL,"
+          " error TEXT NOT NULL, question TEXT NOT NULL, choices TEXT NOT NULL, decision_default TEXT,"
+          " decision_deadline INTEGER NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+          " event_count INTEGER NOT NULL, created_at INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+          " updated_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, unit TEXT NOT NULL,"
+          " owner INTEGER NOT NULL, model TEXT NOT NULL, max_steps INTEGER NOT NULL,"
+          " timeout INTEGER NOT NULL, label TEXT NOT NULL, active_usec INTEGER NOT NULL, answer TEXT) WITHOUT ROWID;"
+          "CREATE TABLE events ("
+          " run TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+          " json TEXT NOT NULL, PRIMARY KEY (run, seq)) WITHOUT ROWID;"
+          "CREATE TABLE checkpoints (run TEXT PRIMARY KEY NOT NULL, step INTEGER NOT NULL, messages TEXT NOT NULL);"
+          "CREATE TABLE agents ("
+          " name TEXT PRIMARY KEY NOT NULL, enabled INTEGER NOT NULL, current_interval INTEGER NOT NULL,"
+          " idle_streak INTEGER NOT NULL, next_wake INTEGER NOT NULL, last_run_at INTEGER NOT NULL,"
+          " last_run TEXT NOT NULL, last_review_at INTEGER NOT NULL);"
+          "INSERT INTO runs VALUES ('default-old', 'default', 'manual', 'done', 'finished', 'the result', '', '',"
+          " '[]', NULL, 0, 3, 1, 7, 1000, 1001, 1002, 1003, '', 1000, '', 20, 0, '', 5, NULL);"
+          "INSERT INTO run_tasks VALUES ('default-old', 'the task');"
+          "INSERT INTO agents VALUES ('watcher', 1, 60000000, 2, 5000, 4000, 'watcher-abcd', 0);"
+          "PRAGMA user_version=1;");
+  g_autoptr(GError) error = NULL;
+  ShiftdStore *store = shiftd_store_open(dir, &error);
+  g_assert_no_error(error);
+  g_autoptr(ShiftdRunRow) run = shiftd_store_load_run(store, "default-old", &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(run);
+  g_assert_cmpstr(run->result, ==, "the result");
+  g_assert_cmpstr(run->task, ==, "the task");
+  g_assert_cmpuint(run->step, ==, 3);
+  g_assert_cmpuint(run->tokens_in, ==, 0);
+  g_assert_cmpuint(run->tokens_out, ==, 0);
+  g_autoptr(GPtrArray) agents = shiftd_store_load_agents(store, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(agents->len, ==, 1);
+  ShiftdAgentState *a = g_ptr_array_index(agents, 0);
+  g_assert_cmpstr(a->last_run, ==, "watcher-abcd");
+  g_assert_cmpuint(a->idle_streak, ==, 2);
+  g_assert_cmpuint(a->tokens_total, ==, 0);
+  shiftd_store_close(store);
+  g_assert_cmpint(user_version(db), ==, 2);
+  /* and it opens again as a complete store */
+  store = shiftd_store_open(dir, &error);
+  g_assert_no_error(error);
+  shiftd_store_close(store);
   rm_rf(dir);
 }
 
@@ -440,6 +498,7 @@ main(int argc, char **argv)
   g_test_add_func("/store-open/interrupted-creation", test_interrupted_creation);
   g_test_add_func("/store-open/refusals", test_refusals);
   g_test_add_func("/store-open/unfinished-is-finished", test_unfinished_is_finished);
+  g_test_add_func("/store-open/version1-is-migrated", test_version1_is_migrated);
   g_test_add_func("/store-open/modes-tightened", test_modes_tightened);
   g_test_add_func("/store-open/state-dir", test_state_dir);
   g_test_add_func("/store-open/clean-stop-stamp", test_clean_stop_stamp);

@@ -190,6 +190,33 @@ class EndingsTest(WorkerTestCase):
         self.assertEqual([m["step"] for m in d.messages if m["type"] == "checkpoint"], [1, 2])
         self.assertIn("unknown tool \"noop\"", self.tool_results(d)[0]["result"])
 
+    def test_day_budget_stops_before_the_first_call(self):
+        # the prompt is hundreds of bytes: ~100 tokens or more at 3 bytes a token
+        d, ending = self.run_worker(self.hello([{"reply": "never"}], budget={"per_day": 1000, "day_used": 950}))
+        self.assertEqual(ending["type"], "error")
+        self.assertRegex(ending["reason"],
+                         r"^token budget: this call \(~\d+ tokens\) would pass TokensPerDay=1000 \(950 used today\)$")
+        self.assertEqual(d.types(), ["error"])
+        self.assertEqual(self.standin.requests(self.name), [])
+
+    def test_run_budget_calibrated_by_the_reply(self):
+        # the first prompt (some 2 KB: ~700 tokens at 3 bytes a token) was 10
+        # tokens by the server's count: the next ones, a little longer, are
+        # ~11-19 by that measure; at bytes / 3 the second call would not go
+        steps = [{"tool": "noop", "usage": {"prompt_tokens": 10, "completion_tokens": 890}},
+                 {"tool": "noop", "usage": {"prompt_tokens": 12, "completion_tokens": 80}},
+                 {"reply": "never"}]
+        d, ending = self.run_worker(self.hello(steps, budget={"per_run": 1000}))
+        self.assertEqual(ending["type"], "error")
+        self.assertRegex(ending["reason"],
+                         r"^token budget: this call \(~1\d tokens\) would pass TokensPerRun=1000 \(992 used\)$")
+        self.assertEqual(len(self.standin.requests(self.name)), 2)
+
+    def test_no_budget_no_limit(self):
+        d, ending = self.run_worker(self.hello([{"reply": "fine", "usage": {"prompt_tokens": 10**9}}],
+                                               budget={"per_run": 0, "run_used": 5}))
+        self.assertEqual(ending["type"], "done")
+
     def test_step_limit_reached_by_earlier_attempts(self):
         self.standin.reset()
         messages = [{"role": "system", "content": "x"}, {"role": "user", "content": "scenario:none"}]
