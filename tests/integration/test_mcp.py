@@ -8,10 +8,11 @@ fake server (tests/mcp-fake-server.py) for the faults the real ones lack."""
 import json
 import os
 import shutil
+import socket
 import sys
 import unittest
 
-from harness import SOURCE, ShiftdTestCase, main
+from harness import SOURCE, Process, ShiftdTestCase, main, wait_for
 
 SERVERS = os.environ.get("SHIFTD_MCP_SERVERS_DIR", "/usr/local/lib/shiftd-mcp-servers")
 MODULES = os.path.join(SERVERS, "node_modules", "@modelcontextprotocol")
@@ -123,6 +124,21 @@ class Mcp(ShiftdTestCase):
         self.assertEqual(len([n for n in self.notes(path) if "fake is not running" in n]), 1, self.notes(path))
         self.assertIn("fake is not running", self.client.get(path, "Result"))
 
+    def test_a_server_answering_garbage_is_stopped(self):
+        self.conf["MCP junk"] = {"Exec": "%s %s --garbage-on-call 1" % (sys.executable, FAKE)}
+        self.standin.scenario("junk", [
+            {"tool": "junk__hello", "arguments": {"name": "one"}},
+            {"tool": "junk__hello", "arguments": {"name": "two"}},
+            {"reply": "done"},
+        ])
+        name, path = self.start("junk", "junk")
+        self.finish(path)
+        results = self.results(path)
+        self.assertEqual([r["ok"] for r in results], [False, False])
+        self.assertIn("junk is not running: it answered something that is not MCP", results[0]["result"])
+        self.assertIn("this is not JSON", results[0]["result"])
+        self.assertEqual(results[1]["result"], results[0]["result"])
+
     def test_a_slow_tool_times_out_and_the_run_goes_on(self):
         self.standin.scenario("slow", [
             {"tool": "slow__sleep", "arguments": {"seconds": 30}},
@@ -174,6 +190,47 @@ class Mcp(ShiftdTestCase):
         self.assertEqual(self.client.get(path, "Result"), "Echo: after")
         self.assertEqual(self.kinds(path).count("resumed"), 1)
         self.assertEqual([r["ok"] for r in self.results(path)], [True, True])
+
+    def http_server(self):
+        """server-everything in its streamable HTTP mode on a free loopback port."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        log = os.path.join(self.tmp, "everything-http.log")
+        proc = Process([NODE, EVERYTHING, "streamableHttp"], log_path=log, env=dict(os.environ, PORT=str(port)))
+        self.addCleanup(proc.stop)
+
+        def listening():
+            self.assertTrue(proc.alive(), "server-everything exited: " + proc.log())
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, 30, "server-everything to listen on port %d" % port)
+        return "http://127.0.0.1:%d/mcp" % port
+
+    def test_streamable_http(self):
+        self.conf["MCP web"] = {"URL": self.http_server(), "Timeout": "2s"}
+        self.standin.scenario("web", [
+            {"tool_calls": [
+                {"name": "web__echo", "arguments": {"message": "over http"}},
+                {"name": "web__get-sum", "arguments": {"a": 1, "b": 2}},
+                {"name": "web__trigger-long-running-operation", "arguments": {"duration": 30, "steps": 3}},
+                {"name": "web__echo", "arguments": {"message": "after the timeout"}},
+            ]},
+            {"reply": "done"},
+        ])
+        name, path = self.start("web", "web")
+        self.finish(path)
+        first = [r for r in self.standin.requests() if r["scenario"] == "web"][0]
+        self.assertIn("web__echo", [t["function"]["name"] for t in first["body"]["tools"]])
+        results = self.results(path)
+        self.assertEqual([r["ok"] for r in results], [True, True, False, True])
+        self.assertIn("Echo: over http", results[0]["result"])
+        self.assertIn("3", results[1]["result"])
+        self.assertIn("timed out", results[2]["result"])
+        self.assertIn("Echo: after the timeout", results[3]["result"])
 
     def test_an_unknown_server_refuses_the_agent_file(self):
         agent = "[Agent]\nDescription=x\nMCP=files nosuch\n"

@@ -335,6 +335,7 @@ test_bad(void)
     { "[Agent]\nInstructions=\n[Schedule]\nOnCalendar=daily\n", 0, "a scheduled agent needs Instructions=" },
     /* tools */
     { "[Agent]\nTools=shell;browser\n", 2, "Tools=shell;browser: unknown tool \"browser\"" },
+    { "[Agent]\nMCP=files git/hub\n", 2, "MCP=files git/hub: \"git/hub\" is not an MCP server name" },
     { "[Agent]\nTools=Shell\n", 2, "unknown tool \"Shell\"" },
     /* who may start and answer */
     { "[Schedule]\nStartBy=alice bad/name\n", 2, "StartBy=alice bad/name: \"bad/name\" is neither a user name, "
