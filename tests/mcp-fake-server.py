@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """A small MCP server on stdio for test_mcp.py, with faults on demand:
 
-  mcp-fake-server.py [--exit-on-call N] [--garbage-on-call N] [--pid-file FILE]
+  mcp-fake-server.py [--exit-on-call N] [--garbage-on-call N] [--log-file FILE]
 
 Tools: hello(name) -> "hello NAME"; sleep(seconds) answers after that long
 (each call in a thread of its own, so the server keeps reading);
 secret() -> the value of $FAKE_SECRET. With --exit-on-call N it exits with
 status 3 (saying why on stderr) when the Nth tools/call arrives; with
 --garbage-on-call N it writes a line that is not JSON instead of an answer.
-Python 3 standard library only.
+With --log-file it appends "start" when it starts and "eof" when its input
+ends. Python 3 standard library only.
 """
 
 import argparse
@@ -59,11 +60,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--exit-on-call", type=int, default=0)
     parser.add_argument("--garbage-on-call", type=int, default=0)
-    parser.add_argument("--pid-file")
+    parser.add_argument("--log-file")
     opts = parser.parse_args()
-    if opts.pid_file:
-        with open(opts.pid_file, "a") as f:
-            f.write("%d\n" % os.getpid())
+
+    def log(what):
+        if opts.log_file:
+            with open(opts.log_file, "a") as f:
+                f.write(what + "\n")
+    log("start")
     calls = 0
     for line in sys.stdin:
         if not line.strip():
@@ -89,6 +93,7 @@ def main():
             call(msg_id, params.get("name"), params.get("arguments") or {})
         elif msg_id is not None and method is not None:
             send({"id": msg_id, "error": {"code": -32601, "message": "no method " + method}})
+    log("eof")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ class Mcp(ShiftdTestCase):
         for path in (FILESYSTEM, EVERYTHING):
             self.assertTrue(os.path.exists(path), "%s is missing: run scripts/install-mcp-servers.sh" % path)
         self.shared = self._subdir("shared")
+        os.chmod(self.shared, 0o777)  # the fake server logs here as the worker's user
         with open(os.path.join(self.shared, "a.txt"), "w") as f:
             f.write("hello from a file\n")
         env_file = os.path.join(self.tmp, "fake.env")
@@ -49,7 +50,8 @@ class Mcp(ShiftdTestCase):
             "MCP everything": {"Exec": "%s %s stdio" % (NODE, EVERYTHING), "Timeout": "2s"},
             "MCP fake": {"Exec": "%s %s --exit-on-call 2" % (sys.executable, FAKE),
                          "EnvironmentFile": env_file},
-            "MCP slow": {"Exec": "%s %s" % (sys.executable, FAKE), "Timeout": "1s"},
+            "MCP slow": {"Exec": "%s %s --log-file %s" % (sys.executable, FAKE, os.path.join(self.shared, "slow.log")),
+                         "Timeout": "1s"},
         }
 
     def start(self, mcp, scenario):
@@ -158,6 +160,9 @@ class Mcp(ShiftdTestCase):
         self.assertEqual(results[2]["result"], "hello again")
         self.assertIn("Echo: still here", results[3]["result"])
         self.assertTrue(any("timed out" in n for n in self.notes(path)))
+        # stopped before the attempt ended, the polite way: its input closed
+        with open(os.path.join(self.shared, "slow.log")) as f:
+            self.assertEqual(f.read().split(), ["start", "eof"])
 
     def test_environment_file_reaches_the_server_only(self):
         self.standin.scenario("secret", [{"tool": "fake__secret", "arguments": {}},
