@@ -5,7 +5,8 @@
 
 Tools: hello(name) -> "hello NAME"; sleep(seconds) answers after that long
 (each call in a thread of its own, so the server keeps reading);
-secret() -> the value of $FAKE_SECRET. With --exit-on-call N it exits with
+secret() -> the value of $FAKE_SECRET; connect(port) -> "net=yes" when a TCP
+connection to 127.0.0.1:PORT can be made, else "net=no". With --exit-on-call N it exits with
 status 3 (saying why on stderr) when the Nth tools/call arrives; with
 --garbage-on-call N it writes a line that is not JSON instead of an answer.
 With --log-file it appends "start" when it starts and "eof" when its input
@@ -15,6 +16,7 @@ ends. Python 3 standard library only.
 import argparse
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -26,6 +28,8 @@ TOOLS = [
      "inputSchema": {"type": "object", "properties": {"seconds": {"type": "number"}}}},
     {"name": "secret", "description": "The secret from the environment.",
      "inputSchema": {"type": "object", "properties": {}}},
+    {"name": "connect", "description": "Try the network.",
+     "inputSchema": {"type": "object", "properties": {"port": {"type": "integer"}}}},
 ]
 
 lock = threading.Lock()
@@ -52,6 +56,12 @@ def call(msg_id, name, args):
         threading.Thread(target=later, daemon=True).start()
     elif name == "secret":
         text(msg_id, "the secret is " + os.environ.get("FAKE_SECRET", "(unset)"))
+    elif name == "connect":
+        try:
+            socket.create_connection(("127.0.0.1", int(args.get("port", 0))), 2).close()
+            text(msg_id, "net=yes")
+        except OSError:
+            text(msg_id, "net=no")
     else:
         send({"id": msg_id, "error": {"code": -32602, "message": "no tool " + name}})
 

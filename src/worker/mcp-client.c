@@ -212,13 +212,14 @@ handshake(ShiftdMcpClient *c, ShiftdLink *link, GError **error)
 }
 
 ShiftdMcpClient *
-shiftd_mcp_client_start(const ShiftdMcpServer *server, const char *workdir, ShiftdLink *link, GError **error)
+shiftd_mcp_client_start(const ShiftdMcpServer *server, const char *workdir, gboolean private_network,
+                        ShiftdLink *link, GError **error)
 {
   g_autoptr(ShiftdMcpClient) c = g_new0(ShiftdMcpClient, 1);
   c->server = server;
   c->next_id = 1;
   if (server->argv) {
-    c->stdio = shiftd_mcp_stdio_spawn(server->argv, server->env, workdir, error);
+    c->stdio = shiftd_mcp_stdio_spawn(server->argv, server->env, workdir, private_network, error);
     if (c->stdio == NULL)
       return NULL;
   } else {

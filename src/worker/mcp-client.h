@@ -10,12 +10,13 @@
 
 typedef struct ShiftdMcpClient ShiftdMcpClient;
 
-/* Starts the server (in workdir, "" = /) or opens its HTTP session, then
+/* Starts the server (in workdir, "" = /; without the network when
+ * private_network) or opens its HTTP session, then
  * initialize and notifications/initialized. server is not owned and must
  * outlive the client. Server failures are SHIFTD_MCP_ERROR (mcp-error.h);
  * the link's errors stay SHIFTD_WORKER_ERROR. */
-ShiftdMcpClient *shiftd_mcp_client_start(const ShiftdMcpServer *server, const char *workdir, ShiftdLink *link,
-                                         GError **error);
+ShiftdMcpClient *shiftd_mcp_client_start(const ShiftdMcpServer *server, const char *workdir,
+                                         gboolean private_network, ShiftdLink *link, GError **error);
 /* Whether the server said it has tools. */
 gboolean shiftd_mcp_client_has_tools(ShiftdMcpClient *c);
 /* Sends a request (params consumed, may be NULL) and waits, up to the

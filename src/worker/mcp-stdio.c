@@ -12,6 +12,7 @@
 #include "mcp-error.h"
 #include "protocol.h"
 #include "time-span.h"
+#include "tool-shell.h"
 
 /* A result larger than this is not something to hand a model. */
 #define LINE_MAX_BYTES (16 * 1024 * 1024)
@@ -47,7 +48,8 @@ broken(const char *format, ...)
 }
 
 G_GNUC_NORETURN static void
-exec_server(char **argv, char **envp, const char *workdir, int in_fd, int out_fd, int err_fd)
+exec_server(char **argv, char **envp, const char *workdir, gboolean private_network, int in_fd, int out_fd,
+            int err_fd)
 {
   setpgid(0, 0);
   /* the worker's own death must not leave it running */
@@ -67,6 +69,8 @@ exec_server(char **argv, char **envp, const char *workdir, int in_fd, int out_fd
     (void)ignored;
     _exit(126);
   }
+  if (private_network)
+    shiftd_tool_shell_leave_network();
   execve(argv[0], argv, envp);
   int e = errno;
   char buf[512];
@@ -86,7 +90,7 @@ close_pair(int fds[2])
 }
 
 ShiftdMcpStdio *
-shiftd_mcp_stdio_spawn(char **argv, char **env, const char *workdir, GError **error)
+shiftd_mcp_stdio_spawn(char **argv, char **env, const char *workdir, gboolean private_network, GError **error)
 {
   int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
   if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -112,7 +116,7 @@ shiftd_mcp_stdio_spawn(char **argv, char **env, const char *workdir, GError **er
     return NULL;
   }
   if (pid == 0)
-    exec_server(argv, envp, workdir, in[0], out[1], err[1]);
+    exec_server(argv, envp, workdir, private_network, in[0], out[1], err[1]);
   for (char **v = envp; *v; v++)
     memset(*v, 0, strlen(*v)); /* its secrets live in it, not in us */
   setpgid(pid, pid);

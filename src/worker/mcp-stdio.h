@@ -10,8 +10,10 @@
 typedef struct ShiftdMcpStdio ShiftdMcpStdio;
 
 /* Starts argv[0] with env added to the worker's environment, in workdir
- * ("" = /), in a process group of its own. SHIFTD_MCP_ERROR_BROKEN. */
-ShiftdMcpStdio *shiftd_mcp_stdio_spawn(char **argv, char **env, const char *workdir, GError **error);
+ * ("" = /), in a process group of its own, without the network when
+ * private_network (as the shell tool's commands). SHIFTD_MCP_ERROR_BROKEN. */
+ShiftdMcpStdio *shiftd_mcp_stdio_spawn(char **argv, char **env, const char *workdir, gboolean private_network,
+                                       GError **error);
 /* Writes line (with its '\n') before deadline (monotonic µs). */
 gboolean shiftd_mcp_stdio_write(ShiftdMcpStdio *s, ShiftdLink *link, const char *line, guint64 deadline,
                                 GError **error);

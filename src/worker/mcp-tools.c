@@ -179,7 +179,9 @@ shiftd_mcp_tools_start(const ShiftdHello *hello, ShiftdLink *link, GError **erro
       shiftd_link_set_secret(link, strchr(*e, '=') + 1);
     }
     g_autoptr(GError) local = NULL;
-    s->client = shiftd_mcp_client_start(s->spec, hello->workspace, link, &local);
+    /* PrivateNetwork= cuts a stdio server off the network like any tool;
+     * an HTTP server is reached by the worker, which keeps it */
+    s->client = shiftd_mcp_client_start(s->spec, hello->workspace, hello->private_network, link, &local);
     if (s->client && shiftd_mcp_client_has_tools(s->client))
       list_tools(t, link, s, &local);
     if (local == NULL) {

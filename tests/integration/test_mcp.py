@@ -54,9 +54,9 @@ class Mcp(ShiftdTestCase):
                          "Timeout": "1s"},
         }
 
-    def start(self, mcp, scenario):
-        agent = "[Agent]\nInstructions=scenario:%s\nMCP=%s\n[Sandbox]\nReadWritePaths=%s\n" % (
-            scenario, mcp, self.shared)
+    def start(self, mcp, scenario, sandbox=""):
+        agent = "[Agent]\nInstructions=scenario:%s\nMCP=%s\n[Sandbox]\nReadWritePaths=%s\n%s" % (
+            scenario, mcp, self.shared, sandbox)
         self.daemon = self.new_daemon(agents={"mcp": agent})
         self.daemon.start()
         return self.client.start_run("scenario:" + scenario, agent="mcp")
@@ -173,6 +173,19 @@ class Mcp(ShiftdTestCase):
         self.assertEqual(self.results(path)[0]["result"], "the secret is ***")
         everything = json.dumps(self.client.events(path)) + self.daemon.log()
         self.assertNotIn(SECRET, everything)
+
+    def probe_network(self, private):
+        self.standin.scenario("net", [{"tool": "slow__connect", "arguments": {"port": self.standin.port}},
+                                      {"echo_last_tool_result": True}])
+        name, path = self.start("slow", "net", "PrivateNetwork=%s\n" % ("yes" if private else "no"))
+        self.finish(path)
+        return self.client.get(path, "Result")
+
+    def test_private_network_cuts_off_a_stdio_server(self):
+        self.assertEqual(self.probe_network(True), "net=no")
+
+    def test_without_it_a_stdio_server_has_the_network(self):
+        self.assertEqual(self.probe_network(False), "net=yes")
 
     def test_a_resumed_attempt_starts_the_servers_again(self):
         self.standin.scenario("resume", [
