@@ -5,7 +5,9 @@
 #  - node and npm, from Debian, unless an npm is already on PATH;
 #  - eslint for the extension's lint test, pinned by extension/lint, in
 #    /usr/local/lib/shiftd-eslint (extension/install-eslint.sh; needs the network
-#    once, then does nothing).
+#    once, then does nothing);
+#  - the MCP servers test_mcp.py runs, pinned by tests/mcp-servers, in
+#    /usr/local/lib/shiftd-mcp-servers (scripts/install-mcp-servers.sh; likewise).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -38,6 +40,8 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
   [ -x /usr/local/lib/shiftd-eslint/node_modules/.bin/eslint ] ||
     echo "note: eslint for the extension's lint test is missing: sudo extension/install-eslint.sh" >&2
+  [ -f /usr/local/lib/shiftd-mcp-servers/package-lock.json ] ||
+    echo "note: the MCP servers for test_mcp.py are missing: sudo scripts/install-mcp-servers.sh" >&2
   exit 0
 fi
 
@@ -54,3 +58,5 @@ fi
 # reached does not stop the build.
 "$here/../extension/install-eslint.sh" ||
   echo "warning: eslint was not installed; the test extension-eslint will skip" >&2
+"$here/install-mcp-servers.sh" ||
+  echo "warning: the MCP servers were not installed; the test mcp will fail" >&2

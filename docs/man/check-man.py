@@ -60,6 +60,16 @@ def ini_keys(root, path, table):
     return keys
 
 
+def mcp_keys(root):
+    """The keys of an [MCP NAME] section (src/common/mcp-config.c), as ("MCP", key)."""
+    body = block(read(root, "src/common/mcp-config.c"), r"static const char \*const server_keys\[\]\s*=\s*\{",
+                 "server_keys")
+    keys = {("MCP", k) for k in re.findall(r'"([A-Za-z]+)"', body)}
+    if not keys:
+        raise SystemExit("check-man: no keys read from server_keys in src/common/mcp-config.c")
+    return keys
+
+
 def goption_names(root, path, func):
     """Long and short names of the GOptionEntry table inside func."""
     text = read(root, path)
@@ -291,13 +301,14 @@ def main():
         documented = set()
         for sub, term in terms(sections(text).get("OPTIONS", [])):
             m = re.fullmatch(r"([A-Za-z][A-Za-z0-9]*)=", term)
-            g = re.fullmatch(r"\[([A-Za-z]+)\]", sub or "")
+            # [MCP NAME]: one section per server, its name chosen by the admin
+            g = re.fullmatch(r"\[([A-Za-z]+)(?: NAME)?\]", sub or "")
             if m and g:
                 documented.add((g.group(1), m.group(1)))
             elif m:
                 fail(f"{page}: {term} is documented outside of a [Section] subsection")
-        check_set(page, "key", {f"[{g}] {k}=" for g, k in documented},
-                  {f"[{g}] {k}=" for g, k in ini_keys(root, path, table)})
+        known = ini_keys(root, path, table) | (mcp_keys(root) if page == "shiftd.conf.5" else set())
+        check_set(page, "key", {f"[{g}] {k}=" for g, k in documented}, {f"[{g}] {k}=" for g, k in known})
 
     for message in failures:
         print(message)

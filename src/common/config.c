@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ini-file.h"
+#include "mcp-config.h"
 #include "time-span.h"
 
 static const ShiftdIniKey config_keys[] = {
@@ -48,6 +49,7 @@ shiftd_config_new(void)
   c->run_timeout_usec = 3600 * SHIFTD_USEC_PER_SEC;
   c->keep_finished_usec = 90ULL * 24 * 3600 * SHIFTD_USEC_PER_SEC;
   c->keep_runs = 0;
+  c->mcp_servers = g_ptr_array_new_with_free_func((GDestroyNotify)shiftd_mcp_server_free);
   return c;
 }
 
@@ -60,6 +62,7 @@ shiftd_config_free(ShiftdConfig *c)
   g_free(c->model_base_url);
   g_free(c->model_name);
   g_free(c->model_api_key_file);
+  g_clear_pointer(&c->mcp_servers, g_ptr_array_unref);
   g_free(c);
 }
 
@@ -222,7 +225,9 @@ shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize l
   g_autoptr(ShiftdIniFile) ini = shiftd_ini_file_parse(path, text, length, error);
   if (ini == NULL)
     return FALSE;
-  if (!shiftd_ini_file_check_keys(ini, config_keys, error) || !shiftd_ini_file_check_unique(ini, error) ||
+  g_autoptr(GArray) keys = shiftd_mcp_config_keys(ini, config_keys);
+  if (!shiftd_ini_file_check_keys(ini, (const ShiftdIniKey *)keys->data, error) ||
+      !shiftd_ini_file_check_unique(ini, error) ||
       !shiftd_ini_file_check_no_comments(ini, NULL, error))
     return FALSE;
 
@@ -242,5 +247,10 @@ shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize l
       !shiftd_ini_get_time_span(ini, "Store", "KeepFinished", SEC, &c->keep_finished_usec, error) ||
       !shiftd_ini_get_uint(ini, "Store", "KeepRuns", 0, G_MAXUINT32, &c->keep_runs, error))
     return FALSE;
+  GPtrArray *servers = shiftd_mcp_config_parse(ini, error);
+  if (servers == NULL)
+    return FALSE;
+  g_ptr_array_unref(c->mcp_servers);
+  c->mcp_servers = servers;
   return TRUE;
 }

@@ -24,6 +24,8 @@ typedef struct {
    * (0: no count limit), are pruned with their events */
   guint64 keep_finished_usec;
   guint keep_runs;
+  /* [MCP NAME] sections: ShiftdMcpServer* (mcp-config.h) */
+  GPtrArray *mcp_servers;
 } ShiftdConfig;
 
 ShiftdConfig *shiftd_config_new(void);

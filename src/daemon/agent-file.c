@@ -6,6 +6,7 @@
 
 #include "calendar.h"
 #include "ini-file.h"
+#include "mcp-config.h"
 #include "time-span.h"
 
 static const ShiftdIniKey agent_keys[] = {
@@ -18,6 +19,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Agent", "ContextTokens" },
   { "Agent", "TokensPerRun" },
   { "Agent", "TokensPerDay" },
+  { "Agent", "MCP" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -80,6 +82,7 @@ agent_config_free(AgentConfig *c)
   g_free(c->instructions);
   g_free(c->model);
   g_strfreev(c->tools);
+  g_strfreev(c->mcp);
   g_free(c->on_calendar);
   g_free(c->wake_if);
   g_free(c->user);
@@ -184,6 +187,37 @@ parse_tools(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   }
   g_strfreev(c->tools);
   c->tools = g_strv_builder_end(b);
+  return TRUE;
+}
+
+static gboolean
+parse_mcp(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "MCP");
+  if (e == NULL)
+    return TRUE;
+  g_auto(GStrv) words = split_words(e->value);
+  for (char **w = words; *w; w++)
+    if (!shiftd_mcp_name_is_valid(*w)) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an MCP server name", *w);
+      return FALSE;
+    }
+  g_strfreev(c->mcp);
+  c->mcp = g_steal_pointer(&words);
+  c->mcp_line = e->line;
+  return TRUE;
+}
+
+gboolean
+agent_config_check_mcp(const AgentConfig *c, GPtrArray *servers, GError **error)
+{
+  for (char **m = c->mcp; m && *m; m++)
+    if (shiftd_mcp_config_find(servers, *m) == NULL) {
+      g_set_error(error, SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE,
+                  "%s:%u: MCP=: unknown MCP server \"%s\" (declare it as [MCP %s] in shiftd.conf)", c->path,
+                  c->mcp_line, *m, *m);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -472,6 +506,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->model = g_strdup("");
   c->tools = g_new0(char *, 1);
   c->context_tokens = AGENT_CONTEXT_TOKENS_DEFAULT;
+  c->mcp = g_new0(char *, 1);
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
@@ -492,6 +527,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
                             &c->context_tokens, &e));
   CHECK(&p, "Agent", "TokensPerRun", parse_tokens(ini, "TokensPerRun", &c->tokens_per_run, &e));
   CHECK(&p, "Agent", "TokensPerDay", parse_tokens(ini, "TokensPerDay", &c->tokens_per_day, &e));
+  CHECK(&p, "Agent", "MCP", parse_mcp(ini, c, &e));
   CHECK(&p, "Schedule", "Every",
         shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));
   CHECK(&p, "Schedule", "OnCalendar", shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, &e));

@@ -40,6 +40,8 @@ typedef struct {
   guint context_tokens;   /* the worker compacts the conversation to stay below it */
   guint64 tokens_per_run; /* model tokens (in + out) a run may use; 0: no limit */
   guint64 tokens_per_day; /* the agent's runs together, since local midnight; 0: no limit */
+  char **mcp;             /* MCP server names ([MCP NAME] in shiftd.conf) */
+  guint mcp_line;         /* where MCP= is, for agent_config_check_mcp() */
   /* [Schedule] */
   guint64 every;          /* 0: none */
   char *on_calendar;      /* NULL: none */
@@ -71,5 +73,8 @@ gboolean agent_name_is_valid(const char *name);
 /* Reads and checks one file; errors say "FILE:LINE: reason". */
 AgentConfig *agent_config_load(const char *path, GError **error);
 AgentConfig *agent_config_parse(const char *path, const char *text, gsize length, GError **error);
+/* Every MCP= name must be a server of servers (ShiftdMcpServer*); errors
+ * say "FILE:LINE: reason". */
+gboolean agent_config_check_mcp(const AgentConfig *config, GPtrArray *servers, GError **error);
 /* The schedule as one line: "every 15min", "OnCalendar=daily", "". */
 char *agent_config_describe_schedule(const AgentConfig *config);

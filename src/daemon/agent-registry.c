@@ -139,7 +139,8 @@ read_agents_dir(Daemon *d, GPtrArray *problems, GHashTable *refused, GHashTable 
     g_autofree char *path = g_build_filename(dir, entry, NULL);
     g_autoptr(GError) local = NULL;
     AgentConfig *config = agent_config_load(path, &local);
-    if (config != NULL && !resolve_user(d, config, users, &local))
+    if (config != NULL && (!agent_config_check_mcp(config, d->config->mcp_servers, &local) ||
+                           !resolve_user(d, config, users, &local)))
       g_clear_pointer(&config, agent_config_free);
     if (config == NULL) {
       g_ptr_array_add(problems, g_strdup(local->message));

@@ -9,6 +9,7 @@
 #include "json-util.h"
 #include "launch-spec.h"
 #include "log.h"
+#include "mcp-config.h"
 #include "protocol.h"
 #include "run-name.h"
 #include "run-table.h"
@@ -335,6 +336,14 @@ build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
   JsonObject *settings = json_object_new();
   launch_spec_fill_settings(spec, agent, run, settings);
   json_object_set_object_member(hello, "settings", settings);
+  /* with their EnvironmentFile= secrets: over the socket only, never in a unit's environment */
+  JsonArray *mcp = json_array_new();
+  for (char **m = agent->config->mcp; m && *m; m++) {
+    const ShiftdMcpServer *server = shiftd_mcp_config_find(d->config->mcp_servers, *m);
+    if (server)
+      json_array_add_object_element(mcp, shiftd_mcp_server_to_json(server));
+  }
+  json_object_set_array_member(hello, "mcp", mcp);
 
   JsonObject *model = json_object_new();
   json_object_set_string_member(model, "base_url", d->config->model_base_url);

@@ -4,6 +4,7 @@
 #include "conversation.h"
 #include "endings.h"
 #include "log.h"
+#include "mcp-tools.h"
 #include "model-client.h"
 #include "prompt.h"
 #include "protocol.h"
@@ -45,7 +46,7 @@ pause_for_human(ShiftdLink *link, guint step, JsonArray *messages, const ShiftdC
 /* Runs the reply's tool calls in order. NULL with no error: the step is
  * complete and the loop goes on. */
 static JsonObject *
-run_tool_calls(const ShiftdHello *hello, ShiftdLink *link, guint step, JsonArray *messages,
+run_tool_calls(const ShiftdHello *hello, ShiftdLink *link, ShiftdMcpTools *mcp, guint step, JsonArray *messages,
                const ShiftdChatReply *reply, GError **error)
 {
   for (guint i = 0; i < reply->tool_calls->len; i++) {
@@ -53,8 +54,13 @@ run_tool_calls(const ShiftdHello *hello, ShiftdLink *link, guint step, JsonArray
     if (!shiftd_event_tool_call(link, step, call, error))
       return NULL;
     g_auto(ShiftdToolResult) result = { 0 };
-    if (!shiftd_tools_run(hello, link, call, &result, error))
+    if (shiftd_mcp_tools_owns(mcp, call->name)) {
+      result.outcome = SHIFTD_TOOL_CONTINUE;
+      if (!shiftd_mcp_tools_call(mcp, link, call, &result.ok, &result.text, error))
+        return NULL;
+    } else if (!shiftd_tools_run(hello, link, call, &result, error)) {
       return NULL;
+    }
     switch (result.outcome) {
     case SHIFTD_TOOL_FINISH:
       return shiftd_ending_done(result.text);
@@ -95,6 +101,12 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
       return ending;
   }
 
+  /* The attempt's MCP servers: started now, stopped when it ends. */
+  g_autoptr(ShiftdMcpTools) mcp = shiftd_mcp_tools_start(hello, link, error);
+  if (mcp == NULL)
+    return NULL;
+  shiftd_mcp_tools_add_schemas(mcp, tools);
+
   for (guint step = hello->step;;) {
     if (hello->max_steps > 0 && step >= hello->max_steps) {
       g_autofree char *reason =
@@ -132,7 +144,7 @@ shiftd_agent_loop_run(const ShiftdHello *hello, ShiftdLink *link, GError **error
     if (reply->tool_calls->len == 0)
       return shiftd_ending_done(reply->content);
 
-    JsonObject *ending = run_tool_calls(hello, link, step, messages, reply, &local);
+    JsonObject *ending = run_tool_calls(hello, link, mcp, step, messages, reply, &local);
     if (ending != NULL)
       return ending;
     if (local != NULL) {

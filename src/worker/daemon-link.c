@@ -16,7 +16,7 @@ struct ShiftdLink {
   int in_fd;
   int out_fd;
   ShiftdLineReader *reader;
-  char *secret;
+  GPtrArray *secrets; /* char*, masked in every line sent */
   gint64 next_id;
   GHashTable *acked;   /* ids acked so far */
   guint slots_wanted;  /* want_slot sent, slot not yet seen */
@@ -44,6 +44,7 @@ shiftd_link_new(int in_fd, int out_fd)
   link->reader = shiftd_line_reader_new(SHIFTD_PROTOCOL_MAX_LINE);
   link->next_id = 1;
   link->acked = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  link->secrets = g_ptr_array_new_with_free_func(g_free);
   /* Non-blocking both ways: a long write must not stop us reading (and the
    * daemon's acks must never wait on us). */
   set_nonblocking(in_fd);
@@ -58,9 +59,11 @@ shiftd_link_free(ShiftdLink *link)
     return;
   shiftd_line_reader_free(link->reader);
   g_hash_table_unref(link->acked);
-  if (link->secret)
-    memset(link->secret, 0, strlen(link->secret));
-  g_free(link->secret);
+  for (guint i = 0; i < link->secrets->len; i++) {
+    char *secret = g_ptr_array_index(link->secrets, i);
+    memset(secret, 0, strlen(secret));
+  }
+  g_ptr_array_unref(link->secrets);
   if (link->hello)
     json_object_unref(link->hello);
   g_clear_error(&link->failure);
@@ -73,8 +76,8 @@ shiftd_link_free(ShiftdLink *link)
 void
 shiftd_link_set_secret(ShiftdLink *link, const char *secret)
 {
-  g_free(link->secret);
-  link->secret = (secret && strlen(secret) >= MIN_SECRET_LEN) ? g_strdup(secret) : NULL;
+  if (secret && strlen(secret) >= MIN_SECRET_LEN)
+    g_ptr_array_add(link->secrets, g_strdup(secret));
 }
 
 int
@@ -257,12 +260,16 @@ shiftd_link_read_hello(ShiftdLink *link, GError **error)
 static char *
 mask_secret(ShiftdLink *link, char *line)
 {
-  if (link->secret == NULL || strstr(line, link->secret) == NULL)
-    return line;
-  log_warning("a message to the daemon contained the API key; masked");
-  g_auto(GStrv) parts = g_strsplit(line, link->secret, -1);
-  g_free(line);
-  return g_strjoinv("***", parts);
+  for (guint i = 0; i < link->secrets->len; i++) {
+    const char *secret = g_ptr_array_index(link->secrets, i);
+    if (strstr(line, secret) == NULL)
+      continue;
+    log_warning("a message to the daemon contained a secret (the API key or an MCP server's environment); masked");
+    g_auto(GStrv) parts = g_strsplit(line, secret, -1);
+    g_free(line);
+    line = g_strjoinv("***", parts);
+  }
+  return line;
 }
 
 static gboolean

@@ -15,8 +15,8 @@ ShiftdLink *shiftd_link_new(int in_fd, int out_fd);
 void shiftd_link_free(ShiftdLink *link);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ShiftdLink, shiftd_link_free)
 
-/* Masked as "***" in every line sent, whatever put it there (keys shorter
- * than 8 bytes are not masked: that would mangle the JSON). */
+/* Adds a secret, masked as "***" in every line sent, whatever put it there
+ * (keys shorter than 8 bytes are not masked: that would mangle the JSON). */
 void shiftd_link_set_secret(ShiftdLink *link, const char *secret);
 /* The fd to watch for input from the daemon. */
 int shiftd_link_fd(ShiftdLink *link);

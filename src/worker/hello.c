@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json-util.h"
+#include "mcp-config.h"
 #include "protocol.h"
 #include "time-span.h"
 #include "worker-error.h"
@@ -93,6 +94,29 @@ parse_tools(JsonObject *settings, ShiftdHello *h, GError **error)
     }
   }
   h->tools = g_strv_builder_end(b);
+  return TRUE;
+}
+
+static gboolean
+parse_mcp(JsonObject *message, ShiftdHello *h, GError **error)
+{
+  h->mcp = g_ptr_array_new_with_free_func((GDestroyNotify)shiftd_mcp_server_free);
+  JsonNode *node = json_object_get_member(message, "mcp");
+  if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY(node))
+    return bad(error, "\"mcp\" is not an array");
+  JsonArray *a = json_node_get_array(node);
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      return bad(error, "\"mcp\" holds something that is not an object");
+    g_autoptr(GError) local = NULL;
+    ShiftdMcpServer *server = shiftd_mcp_server_from_json(json_node_get_object(e), &local);
+    if (server == NULL)
+      return bad(error, "%s", local->message);
+    g_ptr_array_add(h->mcp, server);
+  }
   return TRUE;
 }
 
@@ -216,7 +240,7 @@ shiftd_hello_parse(JsonObject *message, GError **error)
   }
   if (!parse_settings(shiftd_json_get_object(message, "settings"), h, error) ||
       !parse_model(shiftd_json_get_object(message, "model"), h, error) ||
-      !parse_budget(shiftd_json_get_object(message, "budget"), h, error))
+      !parse_budget(shiftd_json_get_object(message, "budget"), h, error) || !parse_mcp(message, h, error))
     return NULL;
   return g_steal_pointer(&h);
 }
@@ -240,6 +264,8 @@ shiftd_hello_free(ShiftdHello *h)
   g_free(h->notes_path);
   g_free(h->wake_if);
   g_free(h->unconfined);
+  if (h->mcp)
+    g_ptr_array_unref(h->mcp);
   g_free(h->base_url);
   g_free(h->model_name);
   if (h->api_key)

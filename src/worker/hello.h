@@ -31,6 +31,7 @@ typedef struct {
   gboolean state_directory; /* workspace and notes_path are relative to $STATE_DIRECTORY */
   gboolean review;      /* the review beat: sees the notes, and its result replaces them */
   char *unconfined;     /* NULL, or why commands cannot be confined (they are refused) */
+  GPtrArray *mcp;       /* ShiftdMcpServer* (mcp-config.h): the MCP servers it may use */
 
   /* model */
   char *base_url;

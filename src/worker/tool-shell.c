@@ -94,8 +94,8 @@ static const struct sock_filter no_network[] = {
   BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAFNOSUPPORT),
 };
 
-static void
-leave_network(void)
+void
+shiftd_tool_shell_leave_network(void)
 {
   struct sock_fprog prog = { .len = G_N_ELEMENTS(no_network), .filter = (struct sock_filter *)no_network };
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
@@ -126,7 +126,7 @@ exec_child(const ShiftdShellRequest *req, int out_fd)
     _exit(126);
   }
   if (req->private_network)
-    leave_network();
+    shiftd_tool_shell_leave_network();
   execl("/bin/sh", "sh", "-c", req->command, (char *)NULL);
   _exit(127);
 }

@@ -21,3 +21,7 @@ gboolean shiftd_tool_shell(ShiftdLink *link, const ShiftdShellRequest *request,
 
 /* Kills the running command's process group; async-signal-safe, for a SIGTERM handler. */
 void shiftd_tool_shell_kill_running(void);
+
+/* In a forked child about to exec: no socket but AF_UNIX from now on
+ * (PrivateNetwork=yes for what tools run); exits 126 if that cannot be had. */
+void shiftd_tool_shell_leave_network(void);

@@ -348,6 +348,7 @@ test_bad(void)
     { "[Agent]\nInstructions=\n[Schedule]\nOnCalendar=daily\n", 0, "a scheduled agent needs Instructions=" },
     /* tools */
     { "[Agent]\nTools=shell;browser\n", 2, "Tools=shell;browser: unknown tool \"browser\"" },
+    { "[Agent]\nMCP=files git/hub\n", 2, "MCP=files git/hub: \"git/hub\" is not an MCP server name" },
     { "[Agent]\nTools=Shell\n", 2, "unknown tool \"Shell\"" },
     /* the context window */
     { "[Agent]\nContextTokens=0\n", 2, "ContextTokens=0: expected a whole number from 1000 to 100000000" },
