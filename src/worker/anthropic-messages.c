@@ -8,21 +8,7 @@
 static char *
 content_text(JsonObject *message)
 {
-  JsonNode *node = json_object_get_member(message, "content");
-  if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-    return g_strdup("");
-  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
-    return g_strdup(json_node_get_string(node));
-  GString *s = g_string_new(NULL);
-  if (JSON_NODE_HOLDS_ARRAY(node)) {
-    JsonArray *parts = json_node_get_array(node);
-    for (guint i = 0; i < json_array_get_length(parts); i++) {
-      JsonNode *part = json_array_get_element(parts, i);
-      if (JSON_NODE_HOLDS_OBJECT(part))
-        g_string_append(s, shiftd_json_get_string(json_node_get_object(part), "text", ""));
-    }
-  }
-  return g_string_free(s, FALSE);
+  return shiftd_chat_content_text(json_object_get_member(message, "content"));
 }
 
 static void

@@ -54,9 +54,8 @@ invalid(GError **error, const char *what)
   return FALSE;
 }
 
-/* Content is a string, null, or (some servers) a list of text parts. */
-static char *
-content_text(JsonNode *node)
+char *
+shiftd_chat_content_text(JsonNode *node)
 {
   if (node == NULL || JSON_NODE_HOLDS_NULL(node))
     return g_strdup("");
@@ -159,7 +158,7 @@ shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **err
   }
 
   g_autoptr(ShiftdChatReply) reply = g_new0(ShiftdChatReply, 1);
-  reply->content = content_text(json_object_get_member(message, "content"));
+  reply->content = shiftd_chat_content_text(json_object_get_member(message, "content"));
   reply->tool_calls = g_ptr_array_new_with_free_func(tool_call_free);
   const char *finish = shiftd_json_get_string(choice, "finish_reason", NULL);
   reply->finish_reason = g_strdup(finish);

@@ -33,6 +33,9 @@ void shiftd_chat_reply_take_usage(ShiftdChatReply *reply, JsonObject *usage);
  * step numbers the ids made up for tool calls that came without one. */
 ShiftdChatReply *shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **error);
 void shiftd_chat_reply_free(ShiftdChatReply *reply);
+/* A message's content as text: it is a string, null, or (some servers) a
+ * list of text parts. */
+char *shiftd_chat_content_text(JsonNode *node);
 /* The assistant message to append to the conversation. */
 JsonObject *shiftd_chat_reply_to_message(const ShiftdChatReply *reply);
 

@@ -5,6 +5,7 @@
 
 #include "build-config.h"
 #include "mcp-error.h"
+#include "model-http.h"
 
 #define MAX_REPLY_BYTES (16 * 1024 * 1024)
 #define SESSION_ID_MAX 256
@@ -83,41 +84,6 @@ on_header(char *data, size_t size, size_t nmemb, void *user_data)
   return n;
 }
 
-static void
-set_protocols(CURL *easy)
-{
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-}
-
-/* Drives the transfer, watching the daemon socket between curl's events. */
-static gboolean
-drive(CURLM *multi, ShiftdLink *link, CURLcode *out_result, GError **error)
-{
-  *out_result = CURLE_FAILED_INIT;
-  for (;;) {
-    int running = 0;
-    if (curl_multi_perform(multi, &running) != CURLM_OK)
-      return TRUE;
-    if (running == 0)
-      break;
-    struct curl_waitfd extra = { .fd = shiftd_link_fd(link), .events = CURL_WAIT_POLLIN };
-    if (curl_multi_poll(multi, &extra, 1, 1000, NULL) != CURLM_OK)
-      return TRUE;
-    if (!shiftd_link_pump(link, 0, error))
-      return FALSE;
-  }
-  int left = 0;
-  CURLMsg *msg;
-  while ((msg = curl_multi_info_read(multi, &left)) != NULL)
-    if (msg->msg == CURLMSG_DONE)
-      *out_result = msg->data.result;
-  return TRUE;
-}
-
 /* The data of each event of an SSE stream. */
 static void
 parse_sse(const char *text, GPtrArray *messages)
@@ -173,7 +139,7 @@ new_easy(ShiftdMcpHttp *h, struct curl_slist *headers, char *errbuf)
   if (easy == NULL)
     return NULL;
   curl_easy_setopt(easy, CURLOPT_URL, h->url);
-  set_protocols(easy);
+  shiftd_http_restrict_protocols(easy);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "shiftd-worker/" PACKAGE_VERSION);
@@ -218,7 +184,7 @@ shiftd_mcp_http_post(ShiftdMcpHttp *h, ShiftdLink *link, const char *body, guint
   curl_multi_add_handle(multi, easy);
 
   CURLcode result;
-  if (!drive(multi, link, &result, error)) {
+  if (!shiftd_http_drive(multi, link, &result, error)) {
     curl_multi_remove_handle(multi, easy);
     goto out;
   }

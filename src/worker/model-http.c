@@ -45,8 +45,8 @@ on_header(char *data, size_t size, size_t nmemb, void *user_data)
   return n;
 }
 
-static void
-set_protocols(CURL *easy)
+void
+shiftd_http_restrict_protocols(CURL *easy)
 {
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -55,32 +55,25 @@ set_protocols(CURL *easy)
 #endif
 }
 
-/* Drives the transfer, watching the daemon socket between curl's own events. */
-static gboolean
-drive(CURLM *multi, ShiftdLink *link, CURLcode *out_result, GError **error)
+gboolean
+shiftd_http_drive(CURLM *multi, ShiftdLink *link, CURLcode *out_result, GError **error)
 {
+  *out_result = CURLE_FAILED_INIT;
   for (;;) {
     int running = 0;
-    CURLMcode mc = curl_multi_perform(multi, &running);
-    if (mc != CURLM_OK) {
-      *out_result = CURLE_FAILED_INIT;
+    if (curl_multi_perform(multi, &running) != CURLM_OK)
       return TRUE;
-    }
     if (running == 0)
       break;
     struct curl_waitfd extra = { .fd = shiftd_link_fd(link), .events = CURL_WAIT_POLLIN };
-    mc = curl_multi_poll(multi, &extra, 1, 1000, NULL);
-    if (mc != CURLM_OK) {
-      *out_result = CURLE_FAILED_INIT;
+    if (curl_multi_poll(multi, &extra, 1, 1000, NULL) != CURLM_OK)
       return TRUE;
-    }
     /* Cheap when nothing came; ends the transfer on cancel or EOF. */
     if (!shiftd_link_pump(link, 0, error))
       return FALSE;
   }
   int left = 0;
   CURLMsg *msg;
-  *out_result = CURLE_FAILED_INIT;
   while ((msg = curl_multi_info_read(multi, &left)) != NULL)
     if (msg->msg == CURLMSG_DONE)
       *out_result = msg->data.result;
@@ -115,7 +108,7 @@ shiftd_model_http_post(ShiftdLink *link, const char *url, const char *const *ext
 
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(easy, CURLOPT_URL, url);
-  set_protocols(easy);
+  shiftd_http_restrict_protocols(easy);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
@@ -131,7 +124,7 @@ shiftd_model_http_post(ShiftdLink *link, const char *url, const char *const *ext
   curl_multi_add_handle(multi, easy);
 
   CURLcode result = CURLE_OK;
-  gboolean ok = drive(multi, link, &result, error);
+  gboolean ok = shiftd_http_drive(multi, link, &result, error);
   if (ok) {
     if (result == CURLE_OK) {
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &reply->status);
