@@ -18,6 +18,10 @@ stands for; they count as steps. A request for such a summary (the worker's
 summarization prompt says "shiftd context compaction") is answered with a
 short summary.
 
+A step with `"gate": NAME` answers only once the test opens that gate
+(POST /_control/open {"name": NAME}): the test acts at a known point of a
+run (between two tool calls, say) without guessing at times.
+
 Python 3 standard library only (>= 3.9).
 """
 
@@ -58,6 +62,7 @@ class StandinState:
         self.default_delay = default_delay
         self.stopping = threading.Event()
         self.log_file = None
+        self.gates = {}
 
     def set_scenario(self, name, steps, max_prompt_tokens=None):
         if not isinstance(name, str) or not SCENARIO_RE.fullmatch("scenario:" + name):
@@ -70,6 +75,11 @@ class StandinState:
         with self.lock:
             self.scenarios[name] = steps
             self.limits[name] = max_prompt_tokens
+
+    def gate(self, name):
+        """The named gate (made closed on first use)."""
+        with self.lock:
+            return self.gates.setdefault(name, threading.Event())
 
     def get_steps(self, name):
         with self.lock:
@@ -264,16 +274,19 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             return True
 
-    def wait(self, seconds):
-        """Wait, but stop early when the server stops or the client leaves."""
+    def wait(self, seconds, gate=None):
+        """Wait (for a time, or until gate is set), but stop early when the
+        server stops or the client leaves."""
         deadline = None if seconds is None else time.monotonic() + seconds
         while not self.state.stopping.is_set():
             if self.client_gone():
                 return False
+            if gate is not None and gate.is_set():
+                return True
             remaining = 0.1 if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 return True
-            self.state.stopping.wait(min(remaining, 0.1))
+            (gate or self.state.stopping).wait(min(remaining, 0.1))
         return False
 
     # --- routes -------------------------------------------------------------
@@ -316,6 +329,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.set_scenario(spec.get("name"), spec.get("steps"), spec.get("max_prompt_tokens"))
             except (ValueError, AttributeError) as e:
                 self.send_error_json(400, "bad scenario: %s" % e)
+                return
+            self.send_json(200, {"ok": True})
+        elif path == "/_control/open":
+            try:
+                self.state.gate(str(json.loads(raw.decode("utf-8"))["name"])).set()
+            except (ValueError, KeyError, TypeError) as e:
+                self.send_error_json(400, "bad gate: %s" % e)
                 return
             self.send_json(200, {"ok": True})
         elif path == "/_control/reset":
@@ -396,6 +416,9 @@ class Handler(BaseHTTPRequestHandler):
             spec = steps[min(step, len(steps) - 1)]
 
         if spec.get("delay") and not self.wait(float(spec["delay"])):
+            self.close_connection = True
+            return
+        if spec.get("gate") and not self.wait(None, self.state.gate(str(spec["gate"]))):
             self.close_connection = True
             return
 

@@ -389,6 +389,10 @@ class Standin:
     def reset(self):
         self._control("/_control/reset", {})
 
+    def open_gate(self, name):
+        """Lets the steps held at `"gate": name` answer."""
+        self._control("/_control/open", {"name": name})
+
     def stop(self):
         self.proc.stop()
 

@@ -8,6 +8,7 @@ fake server (tests/mcp-fake-server.py) for the faults the real ones lack."""
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import unittest
@@ -125,6 +126,51 @@ class Mcp(ShiftdTestCase):
         self.assertEqual(results[2]["result"], results[1]["result"])
         self.assertEqual(len([n for n in self.notes(path) if "fake is not running" in n]), 1, self.notes(path))
         self.assertIn("fake is not running", self.client.get(path, "Result"))
+
+    @staticmethod
+    def server_pids(script, run):
+        """The live processes running script for the run (the worker gives its
+        servers SHIFTD_RUN=run): its MCP servers."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open("/proc/%s/environ" % entry, "rb") as f:
+                    environ = f.read().split(b"\0")
+                with open("/proc/%s/stat" % entry) as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if os.fsencode(script) in argv and b"SHIFTD_RUN=" + os.fsencode(run) in environ and state != "Z":
+                pids.append(int(entry))
+        return pids
+
+    def test_a_real_server_killed_mid_run(self):
+        # server-everything answers once, is killed between two model steps,
+        # and the next call of its tool is a clear error, noted once
+        self.standin.scenario("killed", [
+            {"tool": "everything__echo", "arguments": {"message": "one"}},
+            {"tool": "everything__echo", "arguments": {"message": "two"}, "gate": "killed"},
+            {"echo_last_tool_result": True},
+        ])
+        name, path = self.start("everything", "killed")
+        self.client.wait(lambda: [json.loads(e[3]).get("step") for e in self.client.events(path)
+                                  if e[2] == "model_call"] == [1, 2], 30, "the second model call")
+        pids = self.server_pids(EVERYTHING, name)
+        self.assertEqual(len(pids), 1, "server-everything processes of %s: %s" % (name, pids))
+        os.kill(pids[0], signal.SIGKILL)
+        wait_for(lambda: not self.server_pids(EVERYTHING, name), 10, "server-everything to be gone")
+        self.standin.open_gate("killed")
+        self.finish(path)
+        results = self.results(path)
+        self.assertEqual([r["ok"] for r in results], [True, False])
+        self.assertIn("Echo: one", results[0]["result"])
+        self.assertIn("everything is not running", results[1]["result"])
+        self.assertEqual(len([n for n in self.notes(path) if "everything is not running" in n]), 1,
+                         self.notes(path))
 
     def test_a_server_answering_garbage_is_stopped(self):
         self.conf["MCP junk"] = {"Exec": "%s %s --garbage-on-call 1" % (sys.executable, FAKE)}
