@@ -45,6 +45,7 @@ typedef struct {
   QuietHours quiet_hours;
   guint64 review_every;   /* 0: no review beat */
   char *wake_if;          /* NULL: always work */
+  char **watch_paths;     /* WatchPath=: absolute, canonical; empty: none */
   char **start_by;        /* user names, uids and @groups who may start its runs */
   /* [Sandbox] */
   char *user;
@@ -69,5 +70,8 @@ gboolean agent_name_is_valid(const char *name);
 /* Reads and checks one file; errors say "FILE:LINE: reason". */
 AgentConfig *agent_config_load(const char *path, GError **error);
 AgentConfig *agent_config_parse(const char *path, const char *text, gsize length, GError **error);
-/* The schedule as one line: "every 15min", "OnCalendar=daily", "". */
+/* WatchPath= names at least one path. */
+gboolean agent_config_watches(const AgentConfig *config);
+/* The schedule as one line: "every 15min", "OnCalendar=daily", "", with
+ * ", watch PATH..." after it (or alone) for WatchPath=. */
 char *agent_config_describe_schedule(const AgentConfig *config);
