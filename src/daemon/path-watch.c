@@ -80,8 +80,8 @@ target_setup(Target *t, GError **error)
   }
   r = sd_event_source_set_io_fd_own(t->io, 1);
   if (r < 0) {
-    close(fd);
     t->io = sd_event_source_disable_unref(t->io);
+    close(fd);
     g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-r), "cannot follow inotify: %s", g_strerror(-r));
     return FALSE;
   }
