@@ -1,6 +1,7 @@
 #include "agent-file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Schedule", "QuietHours" },
   { "Schedule", "ReviewEvery" },
   { "Schedule", "WakeIf" },
+  { "Schedule", "WatchPath" },
   { "Schedule", "StartBy" },
   { "Sandbox", "User" },
   { "Sandbox", "MemoryMax" },
@@ -42,7 +44,7 @@ static const ShiftdIniKey agent_keys[] = {
 
 /* Values with room for a pasted "# comment" to hide in: not free text
  * (Description=, Instructions=, InstructionsFile=, WakeIf=, a shell command),
- * nor lists (Tools=, ReadWritePaths=, StartBy=, AnswerBy=), where ";" parts
+ * nor lists (Tools=, ReadWritePaths=, WatchPath=, StartBy=, AnswerBy=), where ";" parts
  * words and a stray "#" is refused as a word. */
 static const ShiftdIniKey structured_keys[] = {
   { "Agent", "Model" },
@@ -85,6 +87,7 @@ agent_config_free(AgentConfig *c)
   g_strfreev(c->mcp);
   g_free(c->on_calendar);
   g_free(c->wake_if);
+  g_strfreev(c->watch_paths);
   g_free(c->user);
   g_strfreev(c->read_write_paths);
   g_free(c->decision_default);
@@ -364,6 +367,34 @@ parse_paths(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   return TRUE;
 }
 
+/* WatchPath=: absolute paths, kept in their plain form (no "." or "//") so
+ * that both backends and the Schedule property name them alike. Whether
+ * they exist, or who may see them, is a matter for when they are watched. */
+static gboolean
+parse_watch_paths(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Schedule", "WatchPath");
+  if (e == NULL)
+    return TRUE;
+  g_auto(GStrv) words = split_words(e->value);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+  for (char **w = words; *w; w++) {
+    if (!g_path_is_absolute(*w) || strstr(*w, "/../") || g_str_has_suffix(*w, "/..")) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an absolute path", *w);
+      return FALSE;
+    }
+    g_autofree char *plain = g_canonicalize_filename(*w, "/");
+    if (strlen(plain) >= PATH_MAX) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is too long", *w);
+      return FALSE;
+    }
+    g_strv_builder_add(b, plain);
+  }
+  g_strfreev(c->watch_paths);
+  c->watch_paths = g_strv_builder_end(b);
+  return TRUE;
+}
+
 static gboolean
 parse_instructions(ShiftdIniFile *ini, AgentConfig *c, GError **error)
 {
@@ -508,6 +539,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->context_tokens = AGENT_CONTEXT_TOKENS_DEFAULT;
   c->mcp = g_new0(char *, 1);
   c->read_write_paths = g_new0(char *, 1);
+  c->watch_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
 
@@ -537,6 +569,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   CHECK(&p, "Schedule", "ReviewEvery",
         shiftd_ini_get_time_span(ini, "Schedule", "ReviewEvery", SHIFTD_USEC_PER_SEC, &c->review_every, &e));
   CHECK(&p, "Schedule", "WakeIf", shiftd_ini_get_string(ini, "Schedule", "WakeIf", &c->wake_if, &e));
+  CHECK(&p, "Schedule", "WatchPath", parse_watch_paths(ini, c, &e));
   CHECK(&p, "Sandbox", "User", shiftd_ini_get_string(ini, "Sandbox", "User", &c->user, &e));
   CHECK(&p, "Sandbox", "MemoryMax", parse_size(ini, "Sandbox", "MemoryMax", &c->memory_max, &e));
   CHECK(&p, "Sandbox", "CPUQuota", parse_cpu_quota(ini, c, &e));
@@ -590,7 +623,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   if (c->every && c->max_interval == 0)
     c->max_interval = c->every > G_MAXUINT64 / 8 ? G_MAXUINT64 : c->every * 8;
   static const char *const instructions_keys[] = { "Instructions", "InstructionsFile", NULL };
-  if ((c->every || c->on_calendar) && c->instructions[0] == '\0' &&
+  if ((c->every || c->on_calendar || agent_config_watches(c)) && c->instructions[0] == '\0' &&
       problems_none_in(&p, "Agent", instructions_keys)) {
     g_autoptr(GError) local = g_error_new(
       SHIFTD_INI_ERROR, SHIFTD_INI_ERROR_BAD_VALUE,
@@ -623,14 +656,25 @@ agent_config_load(const char *path, GError **error)
   return agent_config_parse(path, text, length, error);
 }
 
+gboolean
+agent_config_watches(const AgentConfig *c)
+{
+  return c->watch_paths && c->watch_paths[0];
+}
+
 char *
 agent_config_describe_schedule(const AgentConfig *c)
 {
+  GString *s = g_string_new(NULL);
   if (c->every) {
     g_autofree char *span = shiftd_time_span_format(c->every);
-    return g_strdup_printf("every %s", span);
+    g_string_append_printf(s, "every %s", span);
+  } else if (c->on_calendar) {
+    g_string_append(s, c->on_calendar);
   }
-  if (c->on_calendar)
-    return g_strdup(c->on_calendar);
-  return g_strdup("");
+  if (agent_config_watches(c)) {
+    g_autofree char *paths = g_strjoinv(" ", c->watch_paths);
+    g_string_append_printf(s, "%swatch %s", s->len ? ", " : "", paths);
+  }
+  return g_string_free(s, FALSE);
 }

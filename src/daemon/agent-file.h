@@ -49,6 +49,7 @@ typedef struct {
   QuietHours quiet_hours;
   guint64 review_every;   /* 0: no review beat */
   char *wake_if;          /* NULL: always work */
+  char **watch_paths;     /* WatchPath=: absolute, canonical; empty: none */
   char **start_by;        /* user names, uids and @groups who may start its runs */
   /* [Sandbox] */
   char *user;
@@ -76,5 +77,8 @@ AgentConfig *agent_config_parse(const char *path, const char *text, gsize length
 /* Every MCP= name must be a server of servers (ShiftdMcpServer*); errors
  * say "FILE:LINE: reason". */
 gboolean agent_config_check_mcp(const AgentConfig *config, GPtrArray *servers, GError **error);
-/* The schedule as one line: "every 15min", "OnCalendar=daily", "". */
+/* WatchPath= names at least one path. */
+gboolean agent_config_watches(const AgentConfig *config);
+/* The schedule as one line: "every 15min", "OnCalendar=daily", "", with
+ * ", watch PATH..." after it (or alone) for WatchPath=. */
 char *agent_config_describe_schedule(const AgentConfig *config);

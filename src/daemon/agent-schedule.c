@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 
+#include "agent-watch.h"
 #include "agent.h"
 #include "backend.h"
 #include "json-util.h"
@@ -43,6 +44,7 @@ agent_schedule_arm(Agent *a)
     agent_state_changed(a, NULL, NULL);
   guint64 next = compute_next_wake(a, now);
   set_next_wake(a, next);
+  agent_watch_arm(a);
   if (next == 0) {
     b->disarm_wake(b, a->name);
     return;
@@ -62,6 +64,7 @@ void
 agent_schedule_disarm(Agent *a)
 {
   a->daemon->backend->disarm_wake(a->daemon->backend, a->name);
+  agent_watch_disarm(a);
 }
 
 void
@@ -210,6 +213,7 @@ agent_schedule_run_finished(Run *run)
   ShiftdRunState state = run->published->state;
   if (a == NULL)
     return;
+  agent_watch_run_finished(a);
   ShiftdAgentState *s = a->state;
   if (!schedule_run_ended(a->config, s, run->published->trigger, state, shiftd_now_realtime_usec()))
     return;
@@ -228,6 +232,7 @@ agent_schedule_start(Daemon *d)
   g_hash_table_iter_init(&it, d->agents);
   while (g_hash_table_iter_next(&it, NULL, &value)) {
     Agent *a = value;
+    agent_watch_arm(a);
     if (schedule_wake_was_missed(a->config, a->state, now))
       agent_schedule_wake(a, "missed");
     else

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "agent-watch.h"
 #include "backend.h"
 #include "json-util.h"
 #include "log.h"
@@ -53,6 +54,7 @@ agent_default_config(void)
   c->tools = g_new0(char *, 1);
   c->context_tokens = AGENT_CONTEXT_TOKENS_DEFAULT;
   c->read_write_paths = g_new0(char *, 1);
+  c->watch_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
   return c;
@@ -74,6 +76,7 @@ agent_free(Agent *a)
   agent_config_free(a->config);
   run_as_free(a->user);
   g_free(a->schedule);
+  agent_watch_free(a->watch);
   shiftd_agent_state_free(a->state);
   g_free(a);
 }
@@ -89,7 +92,9 @@ agent_update_config(Agent *a, AgentConfig *config, RunAs *user)
                               old->quiet_hours.set != config->quiet_hours.set ||
                               old->quiet_hours.start_minute != config->quiet_hours.start_minute ||
                               old->quiet_hours.end_minute != config->quiet_hours.end_minute ||
-                              old->review_every != config->review_every;
+                              old->review_every != config->review_every ||
+                              !g_strv_equal((const char *const *)old->watch_paths,
+                                            (const char *const *)config->watch_paths);
   a->config = config;
   g_free(a->schedule);
   a->schedule = agent_config_describe_schedule(config);
@@ -136,7 +141,7 @@ agent_run_owner(Agent *a)
 gboolean
 agent_has_schedule(Agent *a)
 {
-  return a->config->every != 0 || a->config->on_calendar != NULL;
+  return a->config->every != 0 || a->config->on_calendar != NULL || agent_config_watches(a->config);
 }
 
 Run *

@@ -27,6 +27,7 @@ struct Agent {
   ShiftdAgentState *state;
   gboolean published;   /* its object is on the bus */
   AgentTokens tokens_stored;
+  struct AgentWatch *watch; /* agent-watch.c's, while its WatchPath= is followed */
 };
 
 Agent *agent_new(Daemon *d, AgentConfig *config /* owned */, RunAs *user /* owned, nullable */,
@@ -48,6 +49,7 @@ const char *agent_timer_unit(Agent *agent);
 /* Who owns the agent's scheduled runs: its User= in system mode (root when
  * none), else the daemon's user. */
 guint32 agent_run_owner(Agent *agent);
+/* It wakes by itself: a timer or WatchPath=. */
 gboolean agent_has_schedule(Agent *agent);
 /* The run of this agent that is queued, running or waiting, if any. */
 Run *agent_live_run(Agent *agent);

@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "agent-schedule.h"
+#include "agent-watch.h"
 #include "agent.h"
 #include "backend.h"
 #include "bwrap-args.h"
 #include "log.h"
+#include "path-watch.h"
 #include "process-spawn.h"
 #include "run.h"
 #include "stderr-tail.h"
@@ -35,6 +37,7 @@ typedef struct {
   int seccomp_fd;
   GHashTable *processes;    /* Worker* -> EmbeddedProcess* */
   GHashTable *wakes;        /* agent name -> EmbeddedWake* */
+  GHashTable *path_watches; /* agent name -> EmbeddedPathWatch* */
 } EmbeddedBackend;
 
 /* The backend's own handles on one worker's process. */
@@ -66,6 +69,21 @@ static void
 embedded_wake_free(EmbeddedWake *w)
 {
   sd_event_source_disable_unref(w->source);
+  g_free(w->agent);
+  g_free(w);
+}
+
+/* One agent's WatchPath=, followed with inotify. */
+typedef struct {
+  Daemon *daemon;
+  char *agent;
+  PathWatch *watch;
+} EmbeddedPathWatch;
+
+static void
+embedded_path_watch_free(EmbeddedPathWatch *w)
+{
+  path_watch_free(w->watch);
   g_free(w->agent);
   g_free(w);
 }
@@ -294,6 +312,38 @@ embedded_disarm_wake(Backend *b, const char *agent)
   g_hash_table_remove(((EmbeddedBackend *)b)->wakes, agent);
 }
 
+static void
+on_path_changed(const char *path, gpointer user_data)
+{
+  EmbeddedPathWatch *w = user_data;
+  agent_watch_changed_named(w->daemon, w->agent, path);
+}
+
+static void
+embedded_watch_paths(Backend *b, const char *agent, const char *const *paths)
+{
+  EmbeddedBackend *eb = (EmbeddedBackend *)b;
+  EmbeddedPathWatch *old = g_hash_table_lookup(eb->path_watches, agent);
+  if (paths == NULL || paths[0] == NULL) {
+    g_hash_table_remove(eb->path_watches, agent);
+    return;
+  }
+  if (old && g_strv_equal(path_watch_paths(old->watch), paths))
+    return;
+  EmbeddedPathWatch *w = g_new0(EmbeddedPathWatch, 1);
+  w->daemon = b->daemon;
+  w->agent = g_strdup(agent);
+  g_autoptr(GError) error = NULL;
+  w->watch = path_watch_new(b->daemon->event, paths, on_path_changed, w, &error);
+  if (w->watch == NULL) {
+    log_run(LOG_WARNING, NULL, agent, "cannot watch its paths: %s", error->message);
+    embedded_path_watch_free(w);
+    g_hash_table_remove(eb->path_watches, agent);
+    return;
+  }
+  g_hash_table_replace(eb->path_watches, w->agent, w);
+}
+
 static const char *
 embedded_wake_unit(Backend *b, const char *agent)
 {
@@ -308,6 +358,7 @@ embedded_free(Backend *b)
     close(eb->seccomp_fd);
   g_hash_table_unref(eb->processes);
   g_hash_table_unref(eb->wakes);
+  g_hash_table_unref(eb->path_watches);
   g_free(eb->bwrap);
   g_free(eb->confine_error);
   g_free(eb);
@@ -391,7 +442,9 @@ backend_embedded_new(Daemon *d)
   eb->base.arm_wake = embedded_arm_wake;
   eb->base.disarm_wake = embedded_disarm_wake;
   eb->base.wake_unit = embedded_wake_unit;
+  eb->base.watch_paths = embedded_watch_paths;
   eb->wakes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)embedded_wake_free);
+  eb->path_watches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)embedded_path_watch_free);
   eb->base.free = embedded_free;
   eb->seccomp_fd = -1;
   eb->processes = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)embedded_process_free);

@@ -1,7 +1,8 @@
 /* The systemd backend: each attempt is a sandboxed transient service started
  * with StartTransientUnit (the socketpair as its stdin/stdout), followed
  * through the manager's PropertiesChanged signals; standing agents wake from
- * transient timers whose service calls Scheduler.Wake. */
+ * transient timers whose service calls Scheduler.Wake, and from transient path
+ * units whose service calls Scheduler.PathChanged. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "shiftd-names.h"
 #include "time-span.h"
 #include "systemd-timers.h"
+#include "systemd-watches.h"
 #include "unit-properties.h"
 #include "worker-unit.h"
 #include "worker.h"
@@ -36,6 +38,7 @@ typedef struct {
   sd_bus *manager; /* where org.freedesktop.systemd1 answers: our bus, or its own socket */
   gboolean direct; /* a connection to the manager itself: no bus, no senders */
   SystemdTimers *timers;
+  SystemdWatches *path_units;
   gboolean journal;
   GHashTable *watches; /* unit object path -> UnitWatch* */
   GHashTable *leftovers; /* run units an earlier shiftd left, stopped at start */
@@ -389,6 +392,12 @@ systemd_wake_unit(Backend *b, const char *agent)
 }
 
 static void
+systemd_watch_paths(Backend *b, const char *agent, const char *const *paths)
+{
+  systemd_watches_set(((SystemdBackend *)b)->path_units, agent, paths);
+}
+
+static void
 on_timer_shown(const char *agent, gpointer user_data)
 {
   agent_backend_changed(user_data, agent, "Timer");
@@ -403,7 +412,7 @@ stop_leftovers(SystemdBackend *sb)
 {
   _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-  const char *patterns[] = { RUN_UNIT_PREFIX "*", SYSTEMD_TIMER_PREFIX "*", NULL };
+  const char *patterns[] = { RUN_UNIT_PREFIX "*", SYSTEMD_TIMER_PREFIX "*", SYSTEMD_WATCH_PREFIX "*", NULL };
   _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
   int r = sd_bus_message_new_method_call(sb->manager, &m, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                          "ListUnitsByPatterns");
@@ -426,6 +435,8 @@ stop_leftovers(SystemdBackend *sb)
     log_info("stopping %s, left from an earlier shiftd", unit);
     if (g_str_has_suffix(unit, ".timer")) {
       systemd_timers_stop_leftover(sb->timers, unit); /* its name is wanted again */
+    } else if (g_str_has_prefix(unit, SYSTEMD_WATCH_PREFIX)) {
+      stop_unit(sb, unit); /* made again once it is gone (systemd-watches.c retries) */
     } else {
       stop_unit(sb, unit);
       g_hash_table_add(sb->leftovers, g_strdup(unit));
@@ -452,6 +463,7 @@ systemd_free(Backend *b)
   g_hash_table_unref(sb->leftovers);
   if (sb->manager)
     disconnect_manager(sb->manager, sb->direct);
+  systemd_watches_free(sb->path_units);
   systemd_timers_free(sb->timers);
   g_free(sb);
 }
@@ -519,6 +531,7 @@ backend_systemd_new(Daemon *d, GError **error)
   sb->base.arm_wake = systemd_arm_wake;
   sb->base.disarm_wake = systemd_disarm_wake;
   sb->base.wake_unit = systemd_wake_unit;
+  sb->base.watch_paths = systemd_watch_paths;
   sb->base.free = systemd_free;
   sb->watches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)unit_watch_free);
   sb->leftovers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -543,6 +556,7 @@ backend_systemd_new(Daemon *d, GError **error)
     systemd_free(&sb->base);
     return NULL;
   }
+  sb->path_units = systemd_watches_new(sb->manager, address, systemd_timers_part_of(sb->timers));
 
   /* Every unit change comes here; the path says whether it is ours. (On the
    * manager's own socket messages carry no sender.) */

@@ -37,6 +37,10 @@ struct Backend {
   /* Arms (or re-arms) the agent's wakes as spec says. */
   void (*arm_wake)(Backend *b, const WakeSpec *spec);
   void (*disarm_wake)(Backend *b, const char *agent);
+  /* Follows the agent's WatchPath= (absolute paths, NULL-terminated), or
+   * stops following them (NULL); calls agent_watch_changed_named() when one
+   * changed. Cheap when the paths are the ones it follows already. */
+  void (*watch_paths)(Backend *b, const char *agent, const char *const *paths);
   /* The unit that arms the agent's wakes ("" when none, or not a unit);
    * a change is told with agent_backend_changed(). */
   const char *(*wake_unit)(Backend *b, const char *agent);

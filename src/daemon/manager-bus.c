@@ -6,6 +6,7 @@
 #include "access.h"
 #include "agent-registry.h"
 #include "agent-schedule.h"
+#include "agent-watch.h"
 #include "backend.h"
 #include "bus-errors.h"
 #include "caller.h"
@@ -526,8 +527,9 @@ static const sd_bus_vtable manager_vtable[] = {
 };
 
 /* org.shiftd.Shift1.Scheduler: internal. The transient timers of the systemd
- * backend call Wake when an agent's time has come; it takes the same path as
- * the embedded backend's own timers. */
+ * backend call Wake when an agent's time has come, its path units call
+ * PathChanged when a path changed; each takes the same path as the embedded
+ * backend's own timers and inotify watches. */
 static void
 wake_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpointer user_data)
 {
@@ -546,7 +548,10 @@ wake_allowed(sd_bus_message *m, gboolean allowed, const sd_bus_error *error, gpo
     sd_bus_reply_method_errorf(m, SHIFTD_ERROR_NO_SUCH_AGENT, "no agent named \"%s\"", name);
     return;
   }
-  agent_schedule_wake_named(d, name, "timer");
+  if (g_str_equal(sd_bus_message_get_member(m), "PathChanged"))
+    agent_watch_changed_named(d, name, "path unit");
+  else
+    agent_schedule_wake_named(d, name, "timer");
   sd_bus_reply_method_return(m, NULL);
 }
 
@@ -564,6 +569,8 @@ method_wake(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static const sd_bus_vtable scheduler_vtable[] = {
   SD_BUS_VTABLE_START(0),
   SD_BUS_METHOD_WITH_ARGS("Wake", SD_BUS_ARGS("s", agent), SD_BUS_NO_RESULT, method_wake, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS("PathChanged", SD_BUS_ARGS("s", agent), SD_BUS_NO_RESULT, method_wake,
+                          SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 

@@ -350,6 +350,12 @@ systemd_timers_unit(SystemdTimers *t, const char *agent)
   return at && at->shown ? at->shown : "";
 }
 
+const char *
+systemd_timers_part_of(SystemdTimers *t)
+{
+  return t->part_of;
+}
+
 void
 systemd_timers_stop_leftover(SystemdTimers *t, const char *unit)
 {

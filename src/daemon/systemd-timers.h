@@ -31,6 +31,8 @@ void systemd_timers_arm(SystemdTimers *t, const WakeSpec *spec);
 void systemd_timers_disarm(SystemdTimers *t, const char *agent);
 /* What the agent's Timer shows: its unit while it is armed, else "". */
 const char *systemd_timers_unit(SystemdTimers *t, const char *agent);
+/* The daemon's own service unit, which the timers are PartOf=; NULL when none. */
+const char *systemd_timers_part_of(SystemdTimers *t);
 /* A timer of ours left from an earlier daemon: stopped, and its name free
  * again before any timer of that name is made. */
 void systemd_timers_stop_leftover(SystemdTimers *t, const char *unit);

@@ -24,11 +24,11 @@ ALLOWED = {
     "owner": EVERYONE | {"start_agent", "trigger", "agent_trigger", "read", "events", "list_sees", "answer",
                          "cancel"},
     "other": EVERYONE,
-    "root": EVERYONE | {"start_agent", "trigger", "agent_trigger", "set_enabled", "reload", "wake", "read", "events",
-                        "list_sees", "answer", "cancel"},
+    "root": EVERYONE | {"start_agent", "trigger", "agent_trigger", "set_enabled", "reload", "wake", "path_changed",
+                        "read", "events", "list_sees", "answer", "cancel"},
     "member": EVERYONE | {"start_agent", "trigger", "agent_trigger", "read", "events", "list_sees", "answer"},
-    "granted": EVERYONE | {"start_agent", "trigger", "agent_trigger", "set_enabled", "reload", "wake", "read",
-                           "events", "list_sees", "answer", "cancel"},
+    "granted": EVERYONE | {"start_agent", "trigger", "agent_trigger", "set_enabled", "reload", "wake",
+                           "path_changed", "read", "events", "list_sees", "answer", "cancel"},
     "denied": EVERYONE,
 }
 CALLERS = {"owner": OWNER, "other": OTHER, "root": ROOT, "member": MEMBER, "granted": OTHER, "denied": OTHER}
@@ -72,6 +72,7 @@ class Matrix(ShiftdTestCase):
             "set_enabled": ((AGENT_PATH, AGENT, "SetEnabled", "b", [True]), ok),
             "reload": ((MANAGER_PATH, MANAGER, "Reload", "", []), ok),
             "wake": ((MANAGER_PATH, "org.shiftd.Shift1.Scheduler", "Wake", "s", ["asker"]), ok),
+            "path_changed": ((MANAGER_PATH, "org.shiftd.Shift1.Scheduler", "PathChanged", "s", ["asker"]), ok),
             "list_agents": ((MANAGER_PATH, MANAGER, "ListAgents", "", []), ok),
             "get_run": ((MANAGER_PATH, MANAGER, "GetRun", "s", [read[0]]), ok),
             "introspect": ((read[1], "org.freedesktop.DBus.Introspectable", "Introspect", "", []), ok),

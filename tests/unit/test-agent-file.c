@@ -467,6 +467,42 @@ test_every_problem(void)
 }
 
 static void
+test_watch_path(void)
+{
+  /* one or more, in their plain form; alone (no timer) or beside one */
+  g_autoptr(AgentConfig) alone = load_good("inbox.agent", "[Agent]\nInstructions=Read it.\n"
+                                                          "[Schedule]\nWatchPath=/var/spool//inbox/ /srv/./drop\n");
+  const char *const paths[] = { "/var/spool/inbox", "/srv/drop", NULL };
+  g_assert_true(g_strv_equal((const char *const *)alone->watch_paths, paths));
+  g_assert_true(agent_config_watches(alone));
+  g_assert_cmpuint(alone->every, ==, 0);
+  g_autofree char *schedule = agent_config_describe_schedule(alone);
+  g_assert_cmpstr(schedule, ==, "watch /var/spool/inbox /srv/drop");
+  g_autoptr(AgentConfig) both = load_good("both.agent", "[Agent]\nInstructions=Look.\n"
+                                                        "[Schedule]\nEvery=1h\nWatchPath=/run/status\n");
+  g_autofree char *both_schedule = agent_config_describe_schedule(both);
+  g_assert_cmpstr(both_schedule, ==, "every 1h, watch /run/status");
+  /* not there yet, or not ours to see: that is for when it is watched */
+  g_autoptr(AgentConfig) later = load_good("later.agent", "[Agent]\nInstructions=x\n"
+                                                          "[Schedule]\nWatchPath=/nonexistent/yet/inbox\n");
+  g_assert_cmpstr(later->watch_paths[0], ==, "/nonexistent/yet/inbox");
+  /* empty: none */
+  g_autoptr(AgentConfig) none = load_good("none.agent", "[Schedule]\nWatchPath=\n");
+  g_assert_false(agent_config_watches(none));
+  g_autoptr(AgentConfig) unset = load_good("unset.agent", "");
+  g_assert_false(agent_config_watches(unset));
+  g_assert_nonnull(unset->watch_paths);
+
+  assert_bad("x.agent", "[Agent]\nInstructions=x\n[Schedule]\nWatchPath=inbox\n", 4,
+             "\"inbox\" is not an absolute path");
+  assert_bad("x.agent", "[Agent]\nInstructions=x\n[Schedule]\nWatchPath=/srv/a /srv/../etc\n", 4,
+             "\"/srv/../etc\" is not an absolute path");
+  assert_bad("x.agent", "[Agent]\nInstructions=x\n[Schedule]\nWatchPath=/a\nWatchPath=/b\n", 5, "set twice");
+  /* a path wake's task is the instructions, as a timer's is */
+  assert_bad("x.agent", "[Schedule]\nWatchPath=/srv/inbox\n", 0, "needs Instructions= or InstructionsFile=");
+}
+
+static void
 test_bad_file_name(void)
 {
   const char *good = "[Agent]\nInstructions=x\n";
@@ -550,6 +586,7 @@ main(int argc, char **argv)
   g_test_add_func("/agent-file/sandbox-values", test_sandbox_values);
   g_test_add_func("/agent-file/bad", test_bad);
   g_test_add_func("/agent-file/every-problem", test_every_problem);
+  g_test_add_func("/agent-file/watch-path", test_watch_path);
   g_test_add_func("/agent-file/bad-file-name", test_bad_file_name);
   g_test_add_func("/agent-file/examples", test_examples);
   int status = g_test_run();
