@@ -26,6 +26,7 @@ typedef struct {
 
 struct WakeHolds {
   Daemon *daemon;
+  gboolean known;       /* machine-state.c has said what holds (or that nothing can) */
   guint holding;        /* WakeCondition bits */
   guint64 asleep_since; /* monotonic; 0: awake */
   sd_event_source *sleep_timer; /* stops believing a sleep that never ended */
@@ -127,6 +128,7 @@ evaluate(HeldAgent *h)
   guint64 now = shiftd_now_realtime_usec();
   gboolean sleeping = asleep(holds);
   guint configured = a->config->defer_on;
+  gboolean unknown = configured && !holds->known;
   guint reasons = configured & holds->holding;
   guint64 first_until = 0;
   g_autoptr(GPtrArray) go = g_ptr_array_new_with_free_func(held_wake_free);
@@ -139,7 +141,7 @@ evaluate(HeldAgent *h)
     if (decision == WAKE_HOLD_KEEP)
       first_until = first_until ? MIN(first_until, until) : until;
     /* a sleeping machine runs nothing: on resume these count again */
-    if (sleeping || decision == WAKE_HOLD_KEEP) {
+    if (sleeping || unknown || decision == WAKE_HOLD_KEEP) {
       i++;
       continue;
     }
@@ -156,10 +158,8 @@ evaluate(HeldAgent *h)
     HeldWake *w = g_ptr_array_index(go, i);
     g_autofree char *note =
       w->reasons ? wake_defer_note(w->reasons, w->since, now, w->expired, a->config->max_defer) : NULL;
-    if (note)
-      log_run(LOG_INFO, NULL, a->name, "%s wake let go: %s", w->kind, note);
-    else
-      log_run(LOG_INFO, NULL, a->name, "%s wake let go: the machine resumed", w->kind);
+    log_run(LOG_INFO, NULL, a->name, "%s wake let go: %s", w->kind,
+            note ? note : w->slept ? "the machine resumed" : "nothing holds it");
     w->release(a, w->slept ? "suspended" : w->source, w->due, note);
   }
 }
@@ -185,11 +185,15 @@ void
 wake_holds_set_conditions(Daemon *d, guint holding)
 {
   WakeHolds *holds = d->holds;
-  if (holds->holding == holding)
+  if (holds->known && holds->holding == holding)
     return;
   g_autofree char *was = wake_defer_describe(holds->holding);
   g_autofree char *now = wake_defer_describe(holding);
-  log_info("machine conditions: %s (were: %s)", now[0] ? now : "none", was[0] ? was : "none");
+  if (holds->known)
+    log_info("machine conditions: %s (were: %s)", now[0] ? now : "none", was[0] ? was : "none");
+  else
+    log_info("machine conditions: %s", now[0] ? now : "none");
+  holds->known = TRUE;
   holds->holding = holding;
   evaluate_all(holds);
 }
@@ -242,10 +246,13 @@ wake_hold(Agent *a, const char *kind, const char *source, guint64 due, WakeHoldR
   guint64 now = shiftd_now_realtime_usec();
   guint64 since = due && due < now ? due : now;
   gboolean sleeping = asleep(holds);
+  /* at start-up, until the services have answered: a missed wake must not
+   * slip through on battery */
+  gboolean unknown = a->config->defer_on && !holds->known;
   guint64 until = 0;
   WakeHoldDecision decision = wake_defer_decide(a->config->defer_on, holds->holding, since, a->config->max_defer,
                                                 now, &until);
-  if (!sleeping && decision != WAKE_HOLD_KEEP)
+  if (!sleeping && !unknown && decision != WAKE_HOLD_KEEP)
     return FALSE;
   HeldWake *w = g_new0(HeldWake, 1);
   w->kind = g_strdup(kind);
@@ -268,8 +275,10 @@ wake_hold(Agent *a, const char *kind, const char *source, guint64 due, WakeHoldR
     g_autofree char *max = shiftd_time_span_format(a->config->max_defer);
     log_run(LOG_INFO, NULL, a->name, "%s wake held: %s (it runs when that ends, or after MaxDefer=%s)", kind, why,
             max);
-  } else {
+  } else if (sleeping) {
     log_run(LOG_INFO, NULL, a->name, "%s wake held: the machine is going to sleep (it runs on resume)", kind);
+  } else {
+    log_run(LOG_INFO, NULL, a->name, "%s wake held until the machine's state is known", kind);
   }
   evaluate(h); /* Deferred and MaxDefer= */
   return TRUE;

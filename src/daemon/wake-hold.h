@@ -21,7 +21,9 @@ void wake_holds_init(Daemon *d);
 void wake_holds_free(Daemon *d);
 
 /* What holds now (WakeCondition bits): wakes whose conditions ended run,
- * Deferred follows. */
+ * Deferred follows. Until the first call (the services' first answers),
+ * the wakes of agents with any of the keys are held: what holds is not
+ * known yet. */
 void wake_holds_set_conditions(Daemon *d, guint holding);
 /* logind: the machine is going to sleep (TRUE) or has resumed (FALSE).
  * Wakes that fall due in between wait for the resume. */
@@ -33,8 +35,9 @@ void wake_holds_reevaluate(Daemon *d);
 /* A wake of the agent, of this kind ("schedule", "watch"), due at `due`
  * (0: now), from `source`, would run now. TRUE when it is held instead, to
  * be let go through release: one of its conditions holds (and MaxDefer= has
- * not passed since it was due) or the machine is going to sleep; also when
- * a wake of its kind is held already (it then stands for both). */
+ * not passed since it was due), what holds is not known yet, or the machine
+ * is going to sleep; also when a wake of its kind is held already (it then
+ * stands for both). */
 gboolean wake_hold(Agent *agent, const char *kind, const char *source, guint64 due, WakeHoldRelease release);
 /* The agent's Deferred: why a wake of it is held, "" when none is (or only
  * a sleep holds it). Not owned. */

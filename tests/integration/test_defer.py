@@ -12,6 +12,7 @@ log, followed once they appear), and the wake missed during a suspend."""
 import json
 import os
 import re
+import sqlite3
 import time
 
 from harness import AGENT, GLib, Process, PrivateBus, ShiftdTestCase, main, wait_for
@@ -21,6 +22,7 @@ UPOWER = ("org.freedesktop.UPower", "/org/freedesktop/UPower", "org.freedesktop.
 NM = ("org.freedesktop.NetworkManager", "/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager")
 PPD = ("net.hadess.PowerProfiles", "/net/hadess/PowerProfiles", "net.hadess.PowerProfiles")
 LOGIND = ("org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager")
+S = 10**6
 TEMPLATES = {"upower": UPOWER, "networkmanager": NM, "power_profiles_daemon": PPD, "logind": LOGIND}
 
 
@@ -194,6 +196,31 @@ class Defer(ShiftdTestCase):
         self.assertEqual(log.count("UPower is not on the system bus"), 2, log[-3000:])
         self.assertEqual(log.count("NetworkManager is not on the system bus"), 1)
         self.assertEqual(log.count("power-profiles-daemon is not on the system bus"), 1)
+
+    def test_wake_missed_while_down_is_held_after_the_restart(self):
+        self.mock("upower", {"OnBattery": True})
+        # an hour apart: only the missed wake comes during the test
+        self.start({"late": agent_file(Every="1h", OnBattery="defer")})
+        self.client.wait(lambda: self.aget("late", "NextWakeAt") > 0, 5, "the first wake to be armed")
+        self.assertEqual(self.daemon.stop(), 0)
+        due = (int(time.time()) - 60) * S
+        db = sqlite3.connect(os.path.join(self.daemon.state_dir, "shiftd.db"))
+        try:
+            with db:
+                self.assertEqual(db.execute("UPDATE agents SET next_wake = ? WHERE name = 'late'", (due,)).rowcount, 1)
+        finally:
+            db.close()
+        self.daemon.start()
+        # the missed wake waits for UPower's answer, and then for the battery
+        self.wait_deferred("late", "on battery")
+        self.assertEqual(self.runs_of("late"), [])
+        self.set_property(UPOWER, "OnBattery", GLib.Variant("b", False))
+        run = self.wait_scheduled_run("late", 5)
+        notes = self.client.wait(lambda: len(self.notes(run[5])) >= 2 and self.notes(run[5]), 5, "two notes")
+        # held from when it was due, a minute before the restart
+        self.assertRegex(notes[0], r"^held 1min( [0-9]+s)?: on battery$")
+        self.assertEqual(notes[1], "this wake was due at %s, while shiftd was not running" % time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.localtime(due // S)))
 
     def _stop_mock(self, name):
         """Stops the dbusmock process that owns name, by PID."""

@@ -217,6 +217,40 @@ test_sleep(Fixture *f, gconstpointer data)
 }
 
 static void
+test_held_until_the_state_is_known(Fixture *f, gconstpointer data)
+{
+  Agent *keys = add_agent(f, "keys", "OnBattery=defer\n");
+  Agent *plain = add_agent(f, "plain", "");
+  /* at start-up, before the services answer: a wake of an agent with the keys waits */
+  g_assert_true(wake_hold(keys, "schedule", "missed", T0 - HOUR, on_released));
+  g_assert_false(wake_hold(plain, "schedule", "missed", T0 - HOUR, on_released));
+  g_assert_cmpstr(wake_hold_deferred(keys), ==, "");
+  /* the answers: nothing holds, and it runs with no note (it was not held for a reason) */
+  wake_holds_set_conditions(&f->d, 0);
+  g_autofree char *go = g_strdup_printf("keys missed|%" G_GUINT64_FORMAT "|(none)", T0 - HOUR);
+  const char *const expect[] = { go, NULL };
+  assert_strings(released, expect);
+  g_assert_cmpuint(announced->len, ==, 0);
+}
+
+static void
+test_held_on_once_known(Fixture *f, gconstpointer data)
+{
+  Agent *a = add_agent(f, "a", "OnBattery=defer\n");
+  g_assert_true(wake_hold(a, "schedule", "missed", T0 - HOUR, on_released));
+  /* on battery after all: held on, MaxDefer= counted from when it was due */
+  wake_holds_set_conditions(&f->d, WAKE_CONDITION_ON_BATTERY);
+  g_assert_cmpuint(released->len, ==, 0);
+  g_assert_cmpstr(wake_hold_deferred(a), ==, "on battery");
+  shiftd_clock_advance(f->clock, 3 * HOUR);
+  g_assert_cmpint(sd_event_run(f->d.event, 0), >, 0);
+  g_autofree char *go = g_strdup_printf("a missed|%" G_GUINT64_FORMAT "|held 4h: on battery; MaxDefer=4h reached",
+                                        T0 - HOUR);
+  const char *const expect[] = { go, NULL };
+  assert_strings(released, expect);
+}
+
+static void
 test_agent_changes(Fixture *f, gconstpointer data)
 {
   Agent *a = add_agent(f, "a", "OnBattery=defer\n");
@@ -249,5 +283,7 @@ main(int argc, char **argv)
   ADD("/wake-hold/max-defer", test_max_defer);
   ADD("/wake-hold/sleep", test_sleep);
   ADD("/wake-hold/agent-changes", test_agent_changes);
+  ADD("/wake-hold/until-the-state-is-known", test_held_until_the_state_is_known);
+  ADD("/wake-hold/held-on-once-known", test_held_on_once_known);
   return g_test_run();
 }
