@@ -186,8 +186,6 @@ class Defer(ShiftdTestCase):
         self.wait_deferred("nomad", "on battery")
         count = len(self.runs_of("nomad", "schedule"))
         # and leaves: absent counts as not holding, and the held wake runs
-        self.mock_call(UPOWER, "UpdateProperties", "(sa{sv})", (UPOWER[2], {"LidIsClosed": GLib.Variant("b", True)}))
-        self.assertEqual(self.aget("nomad", "Deferred"), "on battery")  # another property changes nothing
         self._stop_mock("org.freedesktop.UPower")
         self.client.wait(lambda: len(self.runs_of("nomad", "schedule")) > count, 5, "the held wake to run")
         self.client.wait(lambda: self.aget("nomad", "Deferred") == "", 5, "Deferred to clear")
@@ -232,27 +230,31 @@ class Defer(ShiftdTestCase):
 
     def test_wake_missed_during_suspend_runs_once_on_resume(self):
         self.mock("logind")
-        self.start({"sleeper": agent_file(Every="2s")})
+        self.start({"sleeper": agent_file(Every="3s")})
         # the daemon follows the system bus once it has looked for the services
         self.client.wait(lambda: "UPower is not on the system bus" in self.daemon.log(), 5,
                          "shiftd to follow the system bus")
+        before = len(self.runs_of("sleeper"))  # 0 unless this machine is very slow
         self.mock_call(LOGIND, "EmitSignal", "(sssav)", (LOGIND[2], "PrepareForSleep", "b",
                                                           [GLib.Variant("b", True)]))
         # the wake falls due while the machine is going to sleep: nothing runs
         self.client.wait(lambda: "schedule wake held: the machine is going to sleep" in self.daemon.log(), 10,
                          "the wake to be held for the sleep")
-        self.assertEqual(self.runs_of("sleeper"), [])
+        self.assertEqual(len(self.runs_of("sleeper")), before)
         self.assertEqual(self.aget("sleeper", "Deferred"), "")
         resumed = time.time()
         self.mock_call(LOGIND, "EmitSignal", "(sssav)", (LOGIND[2], "PrepareForSleep", "b",
                                                           [GLib.Variant("b", False)]))
-        run = self.wait_scheduled_run("sleeper", 5)
+        run = self.client.wait(lambda: len(self.runs_of("sleeper")) > before and self.runs_of("sleeper")[before], 5,
+                               "the wake on resume")
+        self.assertEqual(self.client.wait_final(run[5]), "done")
+        self.assertEqual(self.client.get(run[5], "Trigger"), "schedule")
         notes = self.wait_first_note(run, r"^this wake was due at [0-9-]+ [0-9:]+, while the machine was suspended$")
         due = time.mktime(time.strptime(re.search(r"due at (\S+ [0-9:]+)", notes[0]).group(1), "%Y-%m-%d %H:%M:%S"))
         self.assertLessEqual(due, resumed)
         # once: the next wake is an ordinary one, an interval after
-        self.client.wait(lambda: len(self.runs_of("sleeper")) >= 2, 10, "the next wake")
-        later = self.runs_of("sleeper")[1]
+        self.client.wait(lambda: len(self.runs_of("sleeper")) >= before + 2, 10, "the next wake")
+        later = self.runs_of("sleeper")[before + 1]
         self.client.wait_final(later[5])
         self.assertEqual(self.notes(later[5]), [])
         self.assertEqual(sum(1 for r in self.runs_of("sleeper")
