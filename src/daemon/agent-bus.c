@@ -14,6 +14,7 @@
 #include "shiftd-clock.h"
 #include "shiftd-names.h"
 #include "time-span.h"
+#include "wake-hold.h"
 
 #define AGENT_STRING(fn, expr) \
   static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply, \
@@ -34,6 +35,7 @@ AGENT_STRING(prop_name, a->name)
 AGENT_STRING(prop_description, a->config->description)
 AGENT_STRING(prop_schedule, a->schedule)
 AGENT_STRING(prop_timer, agent_timer_unit(a))
+AGENT_STRING(prop_deferred, wake_hold_deferred(a))
 AGENT_UINT64(prop_base_interval, a->config->every)
 AGENT_UINT64(prop_current_interval, a->state->current_interval)
 AGENT_UINT64(prop_max_interval, a->config->max_interval)
@@ -179,6 +181,7 @@ static const sd_bus_vtable agent_vtable[] = {
   SD_BUS_PROPERTY("Timer", "s", prop_timer, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("TokensToday", "t", prop_tokens_today, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("TokensTotal", "t", prop_tokens_total, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("Deferred", "s", prop_deferred, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_ARGS("Trigger", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", name, "o", path), method_trigger,
                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS("SetEnabled", SD_BUS_ARGS("b", enabled), SD_BUS_NO_RESULT, method_set_enabled,

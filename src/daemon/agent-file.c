@@ -29,6 +29,10 @@ static const ShiftdIniKey agent_keys[] = {
   { "Schedule", "WakeIf" },
   { "Schedule", "WatchPath" },
   { "Schedule", "StartBy" },
+  { "Schedule", "OnBattery" },
+  { "Schedule", "OnMetered" },
+  { "Schedule", "PowerSaver" },
+  { "Schedule", "MaxDefer" },
   { "Sandbox", "User" },
   { "Sandbox", "MemoryMax" },
   { "Sandbox", "CPUQuota" },
@@ -57,6 +61,10 @@ static const ShiftdIniKey structured_keys[] = {
   { "Schedule", "MaxInterval" },
   { "Schedule", "QuietHours" },
   { "Schedule", "ReviewEvery" },
+  { "Schedule", "OnBattery" },
+  { "Schedule", "OnMetered" },
+  { "Schedule", "PowerSaver" },
+  { "Schedule", "MaxDefer" },
   { "Sandbox", "User" },
   { "Sandbox", "MemoryMax" },
   { "Sandbox", "CPUQuota" },
@@ -252,6 +260,25 @@ parse_quiet_hours(ShiftdIniFile *ini, AgentConfig *c, GError **error)
     return FALSE;
   }
   c->quiet_hours.set = TRUE;
+  return TRUE;
+}
+
+/* OnBattery=, OnMetered=, PowerSaver=: "defer" holds a scheduled wake while
+ * the condition holds; "run" (the default) ignores it. */
+static gboolean
+parse_defer(ShiftdIniFile *ini, const char *key, WakeCondition condition, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Schedule", key);
+  if (e == NULL)
+    return TRUE;
+  if (g_str_equal(e->value, "defer"))
+    c->defer_on |= condition;
+  else if (g_str_equal(e->value, "run"))
+    c->defer_on &= ~(guint)condition;
+  else {
+    shiftd_ini_set_entry_error(error, ini, e, "expected defer or run");
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -542,6 +569,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->watch_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
+  c->max_defer = WAKE_DEFER_MAX_DEFAULT_USEC;
 
   CHECK(&p, "Agent", "Description", shiftd_ini_get_string(ini, "Agent", "Description", &c->description, &e));
   {
@@ -585,6 +613,11 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
         shiftd_ini_get_string(ini, "Decisions", "Default", &c->decision_default, &e));
   CHECK(&p, "Decisions", "AnswerBy", parse_principals(ini, "Decisions", "AnswerBy", &c->answer_by, &e));
   CHECK(&p, "Schedule", "StartBy", parse_principals(ini, "Schedule", "StartBy", &c->start_by, &e));
+  CHECK(&p, "Schedule", "OnBattery", parse_defer(ini, "OnBattery", WAKE_CONDITION_ON_BATTERY, c, &e));
+  CHECK(&p, "Schedule", "OnMetered", parse_defer(ini, "OnMetered", WAKE_CONDITION_METERED, c, &e));
+  CHECK(&p, "Schedule", "PowerSaver", parse_defer(ini, "PowerSaver", WAKE_CONDITION_POWER_SAVER, c, &e));
+  CHECK(&p, "Schedule", "MaxDefer",
+        shiftd_ini_get_time_span(ini, "Schedule", "MaxDefer", SHIFTD_USEC_PER_SEC, &c->max_defer, &e));
 
   const ShiftdIniEntry *e;
   if (c->on_calendar && c->on_calendar[0] == '\0')
@@ -596,7 +629,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   if (c->decision_default && c->decision_default[0] == '\0')
     g_clear_pointer(&c->decision_default, g_free);
 
-  static const char *const finite[] = { "Every", "MaxInterval", "ReviewEvery", NULL };
+  static const char *const finite[] = { "Every", "MaxInterval", "ReviewEvery", "MaxDefer", NULL };
   for (const char *const *k = finite; *k; k++) {
     e = shiftd_ini_file_lookup(ini, "Schedule", *k);
     if (e && g_str_equal(e->value, "infinity"))

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "model-provider.h"
+#include "wake-defer.h"
 
 #define AGENT_FILE_SUFFIX ".agent"
 
@@ -51,6 +52,8 @@ typedef struct {
   char *wake_if;          /* NULL: always work */
   char **watch_paths;     /* WatchPath=: absolute, canonical; empty: none */
   char **start_by;        /* user names, uids and @groups who may start its runs */
+  guint defer_on;         /* WakeCondition bits: OnBattery=, OnMetered=, PowerSaver= set to defer */
+  guint64 max_defer;      /* MaxDefer=: a held wake runs after this long */
   /* [Sandbox] */
   char *user;
   guint64 memory_max;     /* bytes; 0: unset */

@@ -12,6 +12,7 @@
 #include "run-as.h"
 #include "run.h"
 #include "shiftd-names.h"
+#include "wake-hold.h"
 
 static GHashTable *
 new_users_table(void)
@@ -373,5 +374,6 @@ agent_registry_reload(Daemon *d)
   }
   for (guint i = 0; i < problems->len; i++)
     log_warning("refused: %s", (char *)g_ptr_array_index(problems, i));
+  wake_holds_reevaluate(d); /* held wakes follow the keys as they are now */
   return problems;
 }

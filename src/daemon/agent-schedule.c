@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "agent-watch.h"
+#include "agent-registry.h"
 #include "agent.h"
 #include "backend.h"
 #include "json-util.h"
@@ -12,6 +13,7 @@
 #include "schedule-rules.h"
 #include "shiftd-names.h"
 #include "time-span.h"
+#include "wake-hold.h"
 
 /* The decisions are schedule-rules.c's; this file carries them out. The
  * time is the process's clock (shiftd_now_realtime_usec()). */
@@ -126,7 +128,7 @@ review_task(Agent *a)
   return g_string_free(task, FALSE);
 }
 
-static void
+static Run *
 start_review(Agent *a, guint64 now)
 {
   g_autofree char *task = review_task(a);
@@ -139,19 +141,48 @@ start_review(Agent *a, guint64 now)
   schedule_review_started(a->state, now);
   agent_state_changed(a, "NextWakeAt", NULL);
   agent_schedule_arm(a);
+  return run;
 }
 
-void
-agent_schedule_wake(Agent *a, const char *source)
+/* Why a wake that fell due while nobody could run it runs late. */
+static const char *
+missed_because(const char *source)
+{
+  if (g_str_equal(source, "missed"))
+    return "shiftd was not running";
+  if (g_str_equal(source, "suspended"))
+    return "the machine was suspended";
+  return NULL;
+}
+
+static void wake(Agent *a, const char *source, guint64 held_due, const char *held_note);
+
+/* A held wake is let go (wake-hold.c): it is due now. */
+static void
+wake_released(Agent *a, const char *source, guint64 due, const char *note)
+{
+  wake(a, source, due, note ? note : "");
+}
+
+/* held_note: NULL for a wake as it fires; else a held one let go, with the
+ * note saying how long it was held ("" when only a sleep held it). */
+static void
+wake(Agent *a, const char *source, guint64 held_due, const char *held_note)
 {
   Daemon *d = a->daemon;
   guint64 now = shiftd_now_realtime_usec();
   if (d->stopping)
     return;
-  guint64 due = a->state->next_wake;
+  gboolean released = held_note != NULL;
+  guint64 due = released ? held_due : a->state->next_wake;
+  /* a held wake is due now, wherever a manual run moved the schedule since */
+  ShiftdAgentState state = *a->state;
+  if (released)
+    state.next_wake = now;
   guint64 defer_to = 0;
   Run *live = agent_live_run(a);
-  switch (schedule_wake_decide(a->config, a->state, now, live != NULL, &defer_to)) {
+  ScheduleWake what = schedule_wake_decide(a->config, &state, now, live != NULL, &defer_to);
+  switch (what) {
   case SCHEDULE_WAKE_NONE:
     return;
   case SCHEDULE_WAKE_EARLY:
@@ -183,27 +214,60 @@ agent_schedule_wake(Agent *a, const char *source)
     return;
   }
   case SCHEDULE_WAKE_REVIEW:
-    start_review(a, now);
-    return;
   case SCHEDULE_WAKE_RUN:
     break;
   }
+  /* on battery, metered, power saver, going to sleep: later */
+  if (!released && wake_hold(a, "schedule", source, due, wake_released))
+    return;
 
-  g_autoptr(GError) error = NULL;
-  Run *run = engine_start_run(d, a, a->config->instructions, SHIFTD_TRIGGER_SCHEDULE, agent_run_owner(a), NULL, NULL, NULL, &error);
-  if (run == NULL) {
-    log_run(LOG_WARNING, NULL, a->name, "cannot start the scheduled run: %s", error->message);
+  Run *run = NULL;
+  if (what == SCHEDULE_WAKE_REVIEW) {
+    run = start_review(a, now);
   } else {
-    if (g_str_equal(source, "missed")) {
+    g_autoptr(GError) error = NULL;
+    run = engine_start_run(d, a, a->config->instructions, SHIFTD_TRIGGER_SCHEDULE, agent_run_owner(a), NULL, NULL,
+                           NULL, &error);
+    if (run == NULL)
+      log_run(LOG_WARNING, NULL, a->name, "cannot start the scheduled run: %s", error->message);
+  }
+  if (run != NULL) {
+    if (held_note && held_note[0])
+      note_on_run(run, held_note);
+    const char *because = missed_because(source);
+    if (because && due) {
       g_autoptr(GDateTime) when = g_date_time_new_from_unix_local((gint64)(due / G_USEC_PER_SEC));
       g_autofree char *stamp = g_date_time_format(when, "%F %T");
-      g_autofree char *text = g_strdup_printf("this wake was due at %s, while shiftd was not running", stamp);
+      g_autofree char *text = g_strdup_printf("this wake was due at %s, while %s", stamp, because);
       note_on_run(run, text);
     }
   }
+  if (what == SCHEDULE_WAKE_REVIEW)
+    return; /* start_review armed the next */
   a->state->next_wake = schedule_wake_after(a->config, a->state, now);
   agent_state_changed(a, "NextWakeAt", NULL);
   agent_schedule_arm(a);
+}
+
+void
+agent_schedule_wake(Agent *a, const char *source)
+{
+  wake(a, source, 0, NULL);
+}
+
+void
+agent_schedule_resumed(Daemon *d)
+{
+  wake_holds_set_asleep(d, FALSE);
+  /* wakes whose timers have not fired yet (or fired before we heard the
+   * machine was going to sleep): once each, with the missed-wake note */
+  guint64 now = shiftd_now_realtime_usec();
+  g_autoptr(GPtrArray) agents = agent_registry_sorted(d);
+  for (guint i = 0; i < agents->len; i++) {
+    Agent *a = g_ptr_array_index(agents, i);
+    if (schedule_wake_was_missed(a->config, a->state, now))
+      agent_schedule_wake(a, "suspended");
+  }
 }
 
 void

@@ -11,6 +11,9 @@ void agent_schedule_arm(Agent *agent);
 void agent_schedule_disarm(Agent *agent);
 /* The wake-up fired (timer or Scheduler.Wake). */
 void agent_schedule_wake(Agent *agent, const char *source);
+/* The machine resumed from a suspend: wakes that fell due while it slept
+ * run once each, with the missed-wake note. */
+void agent_schedule_resumed(Daemon *d);
 /* The same, from a backend, which knows its agents by name. */
 void agent_schedule_wake_named(Daemon *d, const char *name, const char *source);
 /* A run reached its final state: idle backoff or reset. */

@@ -9,6 +9,7 @@
 #include "run.h"
 #include "schedule-rules.h"
 #include "time-span.h"
+#include "wake-hold.h"
 #include "watch-rules.h"
 
 struct AgentWatch {
@@ -83,6 +84,37 @@ note_on_run(Run *run, const char *text)
   run_txn_commit(t, NULL, NULL);
 }
 
+/* note: how long the wake was held and why (wake-hold.c), for its run's first note. */
+static void
+start_watch_run(Agent *a, const char *note)
+{
+  g_autoptr(GError) error = NULL;
+  Run *run = engine_start_run(a->daemon, a, a->config->instructions, SHIFTD_TRIGGER_WATCH, agent_run_owner(a), NULL,
+                              NULL, NULL, &error);
+  if (run == NULL) {
+    log_run(LOG_WARNING, NULL, a->name, "cannot start the path wake's run: %s", error->message);
+    return;
+  }
+  if (note && note[0])
+    note_on_run(run, note);
+  log_run(LOG_INFO, run->pending->name, a->name, "path wake");
+}
+
+/* A path wake wake-hold.c held is to run now. */
+static void
+watch_released(Agent *a, const char *source, guint64 due, const char *note)
+{
+  (void)source;
+  (void)due;
+  if (a->watch == NULL || a->daemon->stopping || !a->state->enabled)
+    return;
+  if (agent_live_run(a)) {
+    a->watch->held = TRUE; /* it wakes again when that run ends */
+    return;
+  }
+  start_watch_run(a, note);
+}
+
 /* The burst is over (or a held wake's reason went): the wake itself. */
 static void
 fire(AgentWatch *w)
@@ -118,13 +150,10 @@ fire(AgentWatch *w)
     return;
   }
   w->held = FALSE;
-  g_autoptr(GError) error = NULL;
-  Run *run = engine_start_run(d, a, a->config->instructions, SHIFTD_TRIGGER_WATCH, agent_run_owner(a), NULL, NULL,
-                              NULL, &error);
-  if (run == NULL)
-    log_run(LOG_WARNING, NULL, a->name, "cannot start the path wake's run: %s", error->message);
-  else
-    log_run(LOG_INFO, run->pending->name, a->name, "path wake");
+  /* on battery, metered, power saver, going to sleep: later */
+  if (wake_hold(a, "watch", "watch", 0, watch_released))
+    return;
+  start_watch_run(a, NULL);
 }
 
 void

@@ -57,6 +57,7 @@ agent_default_config(void)
   c->watch_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
+  c->max_defer = WAKE_DEFER_MAX_DEFAULT_USEC;
   return c;
 }
 

@@ -13,6 +13,7 @@ typedef struct Agent Agent;
 typedef struct Backend Backend;
 typedef struct SlotLimiter SlotLimiter;
 typedef struct Daemon Daemon;
+typedef struct WakeHolds WakeHolds;
 
 /* How the core tells the bus side what happened: the *-bus.c files
  * implement it (daemon_bus_observer) and are the only code that emits. */
@@ -75,6 +76,7 @@ struct Daemon {
   GHashTable *dynamic_uids; /* home -> uid, where the daemon allocates them (embedded) */
   GPtrArray *retired_agents; /* removed by a reload, freed at exit */
   GRand *rand;
+  WakeHolds *holds;      /* wake-hold.c: wakes waiting for power and network */
 
   gboolean stopping;
   sd_event_source *stop_timer;

@@ -22,6 +22,7 @@
 #include "daemon-bus.h"
 #include "launch-spec.h"
 #include "log.h"
+#include "machine-state.h"
 #include "run-engine.h"
 #include "run-retention.h"
 #include "run-table.h"
@@ -31,6 +32,7 @@
 #include "slot-limiter.h"
 #include "store-file.h"
 #include "time-span.h"
+#include "wake-hold.h"
 #include "worker.h"
 
 /* A clean stop waits this long for workers before giving up on them. */
@@ -367,6 +369,8 @@ daemon_free(Daemon *d)
   sd_event_source_disable_unref(d->store_source);
   sd_event_source_disable_unref(d->launch_source);
   sd_event_source_disable_unref(d->stop_timer);
+  machine_state_stop();
+  wake_holds_free(d);
   if (d->bus) {
     sd_bus_flush(d->bus);
     sd_bus_close_unref(d->bus);
@@ -548,6 +552,7 @@ run_daemon(Daemon *d, const Options *o)
   if (!run_table_load(d, &error))
     return start_failed(EXIT_STORE_REFUSED, "refusing the store: cannot read its runs: %s", error->message);
   agent_registry_init(d);
+  wake_holds_init(d);
 
   r = sd_event_default(&d->event);
   if (r < 0)
@@ -592,6 +597,10 @@ run_daemon(Daemon *d, const Options *o)
   if (r < 0)
     return start_failed(EXIT_FAILURE_OTHER, "cannot publish objects: %s", g_strerror(-r));
 
+  /* the system bus's services, for wakes that wait for power and network */
+  r = machine_state_start(d);
+  if (r < 0)
+    return start_failed(EXIT_FAILURE_OTHER, "cannot follow the machine's state: %s", g_strerror(-r));
   agent_registry_publish(d);
   engine_recover(d);
   r = agent_tokens_start(d);

@@ -543,6 +543,10 @@ class Shiftd:
             self.write_agent(name, text)
         self.env = dict(os.environ)
         self.env.pop("SHIFTD_MODEL_URL", None)
+        # shiftd follows UPower, NetworkManager, power-profiles-daemon and
+        # logind on the system bus: never the machine's own (test_defer.py
+        # gives it a private one)
+        self.env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + os.path.join(tmp, "no-system-bus")
         if worker:
             self.env["SHIFTD_WORKER_PATH"] = worker
         self.env.update(env or {})
