@@ -63,6 +63,13 @@ typedef struct {
   guint64 active_usec;
   /* an answer not yet handed to a worker; NULL when none */
   char *answer;
+  /* start_run: the run that started this one ("" none), how many runs up
+   * the chain there are (0 for a run nobody started), the runs this one
+   * started (by creation) and the child it waits for ("" none) */
+  char *parent;
+  guint32 depth;
+  char **children;
+  char *wait_child;
 } ShiftdRunRow;
 
 ShiftdRunRow *shiftd_run_row_new(void);

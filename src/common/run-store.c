@@ -13,7 +13,7 @@
 #include "store-file.h"
 
 #define SCHEMA_VERSION 1
-#define RUN_COLUMN_COUNT 26
+#define RUN_COLUMN_COUNT 30
 /* The WAL is checkpointed on a schedule of its own, never once per commit (each
  * checkpoint costs syncs of its own, and one per commit doubled the syncs per
  * receipt), and it is kept to a fixed size:
@@ -136,6 +136,19 @@ static const char upgrade_sql[] =
   "CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, created_at);"
   "CREATE INDEX IF NOT EXISTS runs_by_finished ON runs (finished_at) WHERE finished_at > 0;";
 
+/* Columns newer than the tables: added to a store that lacks them, each on
+ * its own (a check of what is there, not a version number), so additions
+ * from different changes compose in any order. */
+static const struct {
+  const char *table, *column, *definition;
+} added_columns[] = {
+  /* start_run: the run tree */
+  { "runs", "parent", "TEXT NOT NULL DEFAULT ''" },
+  { "runs", "depth", "INTEGER NOT NULL DEFAULT 0" },
+  { "runs", "children", "TEXT NOT NULL DEFAULT '[]'" },
+  { "runs", "wait_child", "TEXT NOT NULL DEFAULT ''" },
+};
+
 /* One pruned run goes with everything it had. */
 static const char *const prune_sql[] = {
   "DELETE FROM events WHERE run = ?",
@@ -154,23 +167,24 @@ static const char *const prune_sql[] = {
   "summary = :summary, result = :result, error = :error, question = :question, choices = :choices," \
   " decision_default = :decision_default, decision_deadline = :decision_deadline, step = :step," \
   " attempt = :attempt, event_count = :event_count, started_at = :started_at, updated_at = :updated_at," \
-  " unit = :unit, active_usec = :active_usec, answer = :answer"
+  " unit = :unit, active_usec = :active_usec, answer = :answer, children = :children, wait_child = :wait_child"
 static const char update_run_sql[] =
   "UPDATE runs SET " RUN_MUTABLE_SET " WHERE name = :name AND state = :state AND finished_at = :finished_at";
 static const char put_run_sql[] =
   "INSERT INTO runs (name, agent, trigger, state, summary, result, error,"
   " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer) VALUES (:name, :agent, :trigger, :state, :summary, :result, :error,"
+  " label, active_usec, answer, parent, depth, children, wait_child) VALUES (:name, :agent, :trigger, :state,"
+  " :summary, :result, :error,"
   " :question, :choices, :decision_default, :decision_deadline, :step, :attempt, :event_count,"
   " :created_at, :started_at, :updated_at, :finished_at, :unit, :owner, :model, :max_steps, :timeout,"
-  " :label, :active_usec, :answer)"
+  " :label, :active_usec, :answer, :parent, :depth, :children, :wait_child)"
   " ON CONFLICT (name) DO UPDATE SET state = :state, finished_at = :finished_at, " RUN_MUTABLE_SET;
 #define RUN_COLUMNS(task) \
   "SELECT runs.name, agent, " task ", trigger, state, summary, result, error," \
   " question, choices, decision_default, decision_deadline, step, attempt, event_count," \
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout," \
-  " label, active_usec, answer FROM runs"
+  " label, active_usec, answer, parent, depth, children, wait_child FROM runs"
 static const char select_runs_sql[] = RUN_COLUMNS("coalesce(task, '')") " LEFT JOIN run_tasks USING (name)";
 /* lists leave the task out: it can be large, and they do not show it */
 static const char select_run_records_sql[] = RUN_COLUMNS("''");
@@ -306,14 +320,14 @@ typedef enum {
   RC_NAME, RC_AGENT, RC_TRIGGER, RC_STATE, RC_SUMMARY, RC_RESULT, RC_ERROR, RC_QUESTION, RC_CHOICES,
   RC_DECISION_DEFAULT, RC_DECISION_DEADLINE, RC_STEP, RC_ATTEMPT, RC_EVENT_COUNT, RC_CREATED_AT, RC_STARTED_AT,
   RC_UPDATED_AT, RC_FINISHED_AT, RC_UNIT, RC_OWNER, RC_MODEL, RC_MAX_STEPS, RC_TIMEOUT, RC_LABEL, RC_ACTIVE_USEC,
-  RC_ANSWER, RC_COUNT
+  RC_ANSWER, RC_PARENT, RC_DEPTH, RC_CHILDREN, RC_WAIT_CHILD, RC_COUNT
 } RunColumn;
 G_STATIC_ASSERT(RC_COUNT == RUN_COLUMN_COUNT);
 static const char *const run_params[RC_COUNT] = {
   ":name", ":agent", ":trigger", ":state", ":summary", ":result", ":error", ":question", ":choices",
   ":decision_default", ":decision_deadline", ":step", ":attempt", ":event_count", ":created_at", ":started_at",
   ":updated_at", ":finished_at", ":unit", ":owner", ":model", ":max_steps", ":timeout", ":label", ":active_usec",
-  ":answer",
+  ":answer", ":parent", ":depth", ":children", ":wait_child",
 };
 
 /* Where st takes each column (0: it does not), found once: looking names up
@@ -326,7 +340,8 @@ map_run_params(sqlite3_stmt *st, int *index)
 }
 
 static void
-bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *choices_json)
+bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *choices_json,
+         const char *children_json)
 {
 #define TEXT(col, value) \
   if (index[col]) \
@@ -360,6 +375,10 @@ bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *
   TEXT(RC_LABEL, r->label);
   INT(RC_ACTIVE_USEC, r->active_usec);
   TEXT(RC_ANSWER, r->answer);
+  TEXT(RC_PARENT, r->parent ? r->parent : "");
+  INT(RC_DEPTH, r->depth);
+  TEXT(RC_CHILDREN, children_json);
+  TEXT(RC_WAIT_CHILD, r->wait_child ? r->wait_child : "");
 #undef TEXT
 #undef INT
 }
@@ -373,24 +392,31 @@ step_once(sqlite3_stmt *st)
   return rc;
 }
 
+/* A list of strings as a JSON array ("[]" when empty or NULL). */
+static char *
+strv_to_json(char **strv)
+{
+  if (strv == NULL || strv[0] == NULL)
+    return g_strdup("[]");
+  g_autoptr(JsonArray) a = json_array_new();
+  for (char **c = strv; *c; c++)
+    json_array_add_string_element(a, *c);
+  g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), a);
+  return shiftd_json_to_string(node);
+}
+
 static int
 exec_put_run(ShiftdStore *store, const ShiftdRunRow *r, gboolean first)
 {
-  g_autofree char *choices_json = NULL;
-  if (r->choices && r->choices[0]) {
-    g_autoptr(JsonArray) choices = json_array_new();
-    for (char **c = r->choices; *c; c++)
-      json_array_add_string_element(choices, *c);
-    g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), choices);
-    choices_json = shiftd_json_to_string(node);
-  }
+  g_autofree char *choices_json = strv_to_json(r->choices);
+  g_autofree char *children_json = strv_to_json(r->children);
   if (!first) {
-    bind_run(store->update_run, store->update_run_params, r, choices_json ? choices_json : "[]");
+    bind_run(store->update_run, store->update_run_params, r, choices_json, children_json);
     int rc = step_once(store->update_run);
     if (rc != SQLITE_DONE || sqlite3_changes(store->writer) == 1)
       return rc;
   }
-  bind_run(store->put_run, store->put_run_params, r, choices_json ? choices_json : "[]");
+  bind_run(store->put_run, store->put_run_params, r, choices_json, children_json);
   return step_once(store->put_run);
 }
 
@@ -820,6 +846,36 @@ page_size(sqlite3 *db)
 }
 
 static gboolean
+has_column(sqlite3 *db, const char *table, const char *column)
+{
+  g_autofree char *sql = g_strdup_printf("SELECT 1 FROM pragma_table_info('%s') WHERE name = ?", table);
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+static gboolean
+add_missing_columns(sqlite3 *db, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(added_columns); i++) {
+    if (has_column(db, added_columns[i].table, added_columns[i].column))
+      continue;
+    g_autofree char *sql = g_strdup_printf("ALTER TABLE %s ADD COLUMN %s %s", added_columns[i].table,
+                                           added_columns[i].column, added_columns[i].definition);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+      set_sqlite_error(error, db, "cannot add a column to the store");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
 prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, GError **error)
 {
   if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
@@ -851,7 +907,7 @@ shiftd_store_open(const char *state_dir, GError **error)
     goto fail;
 
   store->writer = open_connection(store->path, error);
-  if (store->writer == NULL)
+  if (store->writer == NULL || !add_missing_columns(store->writer, error))
     goto fail;
 
   if (!prepare(store->writer, "BEGIN IMMEDIATE", &store->begin, error) ||
@@ -1051,6 +1107,11 @@ read_run_row(sqlite3_stmt *st)
   r->label = column_text(st, i++);
   r->active_usec = (guint64)sqlite3_column_int64(st, i++);
   r->answer = column_text(st, i++);
+  r->parent = column_text(st, i++);
+  r->depth = (guint32)sqlite3_column_int64(st, i++);
+  g_autofree char *children = column_text(st, i++);
+  r->children = parse_choices(children);
+  r->wait_child = column_text(st, i++);
   return r;
 }
 

@@ -38,6 +38,7 @@ typedef struct {
   ShiftdProvider provider; /* UNSET: [Model] Provider= */
   char **tools;
   guint context_tokens;   /* the worker compacts the conversation to stay below it */
+  char **delegates;       /* agents whose runs its runs may start (start_run) */
   /* [Schedule] */
   guint64 every;          /* 0: none */
   char *on_calendar;      /* NULL: none */

@@ -48,6 +48,7 @@ agent_default_config(void)
   c->read_write_paths = g_new0(char *, 1);
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
+  c->delegates = g_new0(char *, 1);
   return c;
 }
 

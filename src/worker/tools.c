@@ -10,6 +10,7 @@
 #include "tool-notes.h"
 #include "tool-schemas.h"
 #include "tool-shell.h"
+#include "tool-start-run.h"
 
 void
 shiftd_tool_result_clear(ShiftdToolResult *result)
@@ -259,6 +260,8 @@ run_optional(const ShiftdHello *hello, ShiftdLink *link, const char *name, JsonO
     }
     return TRUE;
   }
+  if (g_str_equal(name, "start_run"))
+    return shiftd_tool_start_run(link, args, result, error);
   g_autofree char *names = tool_names(hello);
   bad(result, "unknown tool \"%s\"; the tools are: %s", name, names);
   return TRUE;
