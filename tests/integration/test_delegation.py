@@ -3,8 +3,9 @@
 waiting, across kill -9, cancels down the tree, and the tree's bounds."""
 
 import json
+import subprocess
 
-from harness import MANAGER_PATH, RUN, ShiftdTestCase, main
+from harness import MANAGER_PATH, RUN, SHIFTCTL, ShiftdTestCase, main
 
 ECHO = {"echo_last_tool_result": True}
 ROOT = "/"
@@ -58,6 +59,37 @@ class Delegation(ShiftdTestCase):
         self.assertEqual(self.client.get(path, "Parent"), ROOT)
         created = json.loads(self.client.events(child)[0][3])
         self.assertEqual(created["parent"], name)
+
+    def ctl(self, *args):
+        p = subprocess.run([SHIFTCTL, "--address=" + self.bus.address, "--no-pager"] + list(args),
+                           capture_output=True, text=True, timeout=60, env={"COLUMNS": "200", "LANG": "C"})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def test_shiftctl_status_shows_the_tree(self):
+        self.standin.scenario("child-quick", [{"tool": "finish", "arguments": {"result": "draft written"}}])
+        self.standin.scenario("fire2", [{"tool_calls": [start("writer", "A. scenario:child-quick", False),
+                                                        start("writer", "B. scenario:child-quick", False)]}, ECHO])
+        name, path, state = self.run_to_end("scenario:fire2", agent="lead")
+        kids = self.children(path)
+        self.assertEqual(len(kids), 2)
+        for kid in kids:
+            self.assertEqual(self.client.wait_final(kid), "done")
+        kid_names = [self.client.get(k, "Name") for k in kids]
+        text = self.ctl("status", name)
+        self.assertRegex(text, r"Children: %s \(done\)\n +%s \(done\)\n" % tuple(kid_names))
+        self.assertNotIn("Parent:", text)
+        self.assertRegex(self.ctl("status", kid_names[0]), r"Parent: %s \(done\)\n" % name)
+        status = json.loads(self.ctl("--json", "status", name))
+        self.assertEqual(status["parent"], "/")
+        self.assertIsNone(status["parent_run"])
+        self.assertEqual(status["children"], kids)
+        self.assertEqual([c["name"] for c in status["child_runs"]], kid_names)
+        self.assertEqual([c["state"] for c in status["child_runs"]], ["done", "done"])
+        child = json.loads(self.ctl("--json", "status", kid_names[1]))
+        self.assertEqual(child["parent"], path)
+        self.assertEqual(child["parent_run"], {"name": name, "state": "done", "path": path})
+        self.assertEqual(child["trigger"], "delegated")
 
     def test_wait_for_a_child_that_asks(self):
         requested = []
