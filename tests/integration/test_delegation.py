@@ -3,9 +3,15 @@
 waiting, across kill -9, cancels down the tree, and the tree's bounds."""
 
 import json
+import os
 import subprocess
+import sys
+import unittest
 
-from harness import MANAGER_PATH, RUN, SHIFTCTL, ShiftdTestCase, main
+from harness import BACKEND, MANAGER, MANAGER_PATH, RUN, SHIFTCTL, ShiftdTestCase, main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOBODY = 65534  # a uid other than the daemon's, whose primary group is nogroup
 
 ECHO = {"echo_last_tool_result": True}
 ROOT = "/"
@@ -232,6 +238,71 @@ class DelegationOneSlot(ShiftdTestCase):
         name, path = self.client.start_run("scenario:wait1", agent="lead")
         self.assertEqual(self.client.wait_final(path), "done")
         self.assertEqual(self.client.get(path, "Result"), "written")
+
+
+class DelegationManyChildren(ShiftdTestCase):
+    conf = {"Limits": {"MaxSteps": "40"}}
+    agents = Delegation.agents
+
+    def test_a_run_starts_at_most_32_children(self):
+        self.standin.scenario("child-quick", [{"tool": "finish", "arguments": {"result": "ok"}}])
+        # one after the other, each waited for: never more than one live
+        self.standin.scenario("many", [step("writer", "scenario:child-quick", True)] * 33 + [ECHO])
+        name, path = self.client.start_run("scenario:many", agent="lead")
+        self.assertEqual(self.client.wait_final(path, 120), "done")
+        self.assertEqual(len(self.client.get(path, "Children")), 32)
+        self.assertEqual(self.client.get(path, "Result"), "run %s has started 32 runs, the most one run may start"
+                         % name)
+
+
+@unittest.skipUnless(BACKEND == "embedded" and os.geteuid() == 0,
+                     "system mode with callers of other uids: the embedded backend, as root")
+class DelegationAuthority(ShiftdTestCase):
+    """A child is started with its parent's authority: the parent run's owner
+    must be allowed to start the child agent by that agent's own rules."""
+    start_daemon = False
+    agents = {
+        "lead": "[Agent]\nDelegates=closed open grouped\n[Schedule]\nStartBy=nobody\n",
+        "closed": "[Agent]\nDescription=only its owner and root\n",
+        "open": "[Agent]\nDescription=nobody may\n[Schedule]\nStartBy=nobody\n",
+        "grouped": "[Agent]\nDescription=nogroup may\n[Schedule]\nStartBy=@nogroup\n",
+    }
+
+    def setUp(self):
+        super().setUp()
+        self.use_system_bus()
+        self.daemon = self.new_daemon(system=True)
+        self.daemon.start()
+
+    def start_as(self, uid, agent, task):
+        p = subprocess.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups",
+                            sys.executable, os.path.join(HERE, "bus-call.py"), self.sysbus.address, MANAGER_PATH,
+                            MANAGER, "StartRun", "ssa{sv}", json.dumps([agent, task, {}])],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)["result"]
+
+    def test_the_owner_may_start_only_what_start_by_allows(self):
+        self.standin.scenario("done", [{"tool": "finish", "arguments": {"result": "fine"}}])
+        self.standin.scenario("three", [{"tool_calls": [start("closed", "scenario:done", False),
+                                                        start("open", "scenario:done", True)]},
+                                        {"tool_calls": [start("grouped", "scenario:done", True)]},
+                                        {"reply": "all asked"}])
+        name, path = self.start_as(NOBODY, "lead", "scenario:three")
+        self.assertEqual(self.client.wait_final(path, 60), "done")
+        # the refusal is a tool result; the two waited for came back as child_ended
+        results = [json.loads(e[3]) for e in self.client.events(path) if e[2] == "tool_result"]
+        self.assertEqual([r["ok"] for r in results], [False])
+        self.assertIn("uid %d, who owns run %s, may not start runs of agent closed" % (NOBODY, name),
+                      results[0]["result"])
+        ended = [json.loads(e[3]) for e in self.client.events(path) if e[2] == "child_ended"]
+        self.assertEqual([(e["state"], e["outcome"]) for e in ended], [("done", "fine")] * 2)
+        self.assertEqual(self.client.get(path, "Result"), "all asked")
+        kids = self.client.get(path, "Children")
+        self.assertEqual([self.client.get(k, "Agent") for k in kids], ["open", "grouped"])
+        for kid in kids:
+            self.assertEqual(self.client.get(kid, "Owner"), NOBODY)
+            self.assertEqual(self.client.get(kid, "State"), "done")
 
 
 if __name__ == "__main__":
