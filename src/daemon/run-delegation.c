@@ -26,11 +26,16 @@ typedef struct {
 } StartRequest;
 
 static Offload *offload;
+/* Parents (by name) with a start_run on its way: one at a time each, so
+ * the bounds count every child (a worker waits for its reply anyway). */
+static GHashTable *starting;
 
 static void
 request_free(gpointer data)
 {
   StartRequest *q = data;
+  if (starting)
+    g_hash_table_remove(starting, q->parent);
   worker_unref(q->worker);
   g_free(q->parent);
   g_free(q->agent);
@@ -233,6 +238,13 @@ void
 delegation_start_run(Worker *w, Run *parent, JsonObject *msg)
 {
   Daemon *d = w->daemon;
+  if (starting == NULL)
+    starting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_contains(starting, parent->pending->name)) {
+    engine_worker_protocol_error(w, "worker protocol error: start_run before the reply to the previous one");
+    return;
+  }
+  g_hash_table_add(starting, g_strdup(parent->pending->name));
   StartRequest *q = g_new0(StartRequest, 1);
   q->daemon = d;
   q->worker = worker_ref(w);
@@ -334,4 +346,5 @@ void
 delegation_forget(void)
 {
   g_clear_pointer(&offload, offload_free);
+  g_clear_pointer(&starting, g_hash_table_unref);
 }

@@ -228,6 +228,30 @@ class Delegation(ShiftdTestCase):
         self.assertIn("start_run", offered[1])
 
 
+class DelegationHostileWorker(ShiftdTestCase):
+    """A worker that does not follow the protocol fails its own run, not the daemon."""
+    start_daemon = False
+    agents = Delegation.agents
+
+    def fails(self, mode, why):
+        link = os.path.join(self.tmp, mode)
+        os.symlink(os.path.join(HERE, "fake-worker", "fake-worker.py"), link)
+        self.daemon = self.new_daemon(worker=link)
+        self.daemon.start()
+        name, path = self.client.start_run("do something", agent="lead")
+        self.assertEqual(self.client.wait_final(path), "failed")
+        self.assertIn(why, self.client.get(path, "Error"))
+        self.daemon_alive()
+        return path
+
+    def test_one_start_run_at_a_time(self):
+        path = self.fails("start-twice", "start_run before the reply to the previous one")
+        self.assertLessEqual(len(self.client.get(path, "Children")), 1)
+
+    def test_wait_only_for_its_own_child(self):
+        self.fails("wait-stranger", "wait for \"someone-else-2222\", which this run did not start")
+
+
 class DelegationOneSlot(ShiftdTestCase):
     conf = {"Limits": {"MaxActiveRuns": "1"}}
     agents = Delegation.agents
