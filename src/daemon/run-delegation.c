@@ -53,6 +53,10 @@ delegation_fill_settings(Agent *agent, JsonObject *settings)
   JsonArray *tools = shiftd_json_get_array(settings, "tools");
   if (tools)
     json_array_add_string_element(tools, "start_run");
+  JsonArray *names = json_array_new();
+  for (char **n = agent->config->delegates; *n; n++)
+    json_array_add_string_element(names, *n);
+  json_object_set_array_member(settings, "delegates", names);
 }
 
 /* The worker that asked is still the parent's live attempt. */

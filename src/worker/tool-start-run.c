@@ -3,6 +3,19 @@
 #include "json-util.h"
 #include "protocol.h"
 
+void
+shiftd_tool_start_run_schema(const ShiftdHello *hello, JsonObject *function)
+{
+  JsonObject *params = shiftd_json_get_object(function, "parameters");
+  JsonObject *agent = shiftd_json_get_object(shiftd_json_get_object(params, "properties"), "agent");
+  if (agent == NULL || hello->delegates == NULL || hello->delegates[0] == NULL)
+    return;
+  JsonArray *names = json_array_new();
+  for (char **d = hello->delegates; *d; d++)
+    json_array_add_string_element(names, *d);
+  json_object_set_array_member(agent, "enum", names);
+}
+
 static gboolean
 refuse(ShiftdToolResult *result, const char *text)
 {

@@ -39,6 +39,8 @@ shiftd_tools_schemas(const ShiftdHello *hello)
     g_autoptr(GError) error = NULL;
     JsonObject *function = shiftd_json_parse_object(schemas[i].schema, -1, &error);
     g_assert_no_error(error); /* the schemas are literals in tool-schemas.c */
+    if (g_str_equal(schemas[i].name, "start_run"))
+      shiftd_tool_start_run_schema(hello, function);
     JsonObject *tool = json_object_new();
     json_object_set_string_member(tool, "type", "function");
     json_object_set_object_member(tool, "function", function);

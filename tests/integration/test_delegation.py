@@ -221,11 +221,13 @@ class Delegation(ShiftdTestCase):
         self.standin.scenario("plain", [{"tool": "finish", "arguments": {"result": "ok"}}])
         self.run_to_end("scenario:plain", agent="writer")
         self.run_to_end("scenario:plain", agent="lead")
-        offered = [[t["function"]["name"] for t in r["body"]["tools"]]
-                   for r in self.standin.requests() if r["scenario"] == "plain"]
+        bodies = [r["body"]["tools"] for r in self.standin.requests() if r["scenario"] == "plain"]
+        offered = [[t["function"]["name"] for t in tools] for tools in bodies]
         self.assertEqual(len(offered), 2)
         self.assertNotIn("start_run", offered[0])
         self.assertIn("start_run", offered[1])
+        schema = next(t["function"] for t in bodies[1] if t["function"]["name"] == "start_run")
+        self.assertEqual(schema["parameters"]["properties"]["agent"]["enum"], ["writer", "ghost"])
 
 
 class DelegationHostileWorker(ShiftdTestCase):

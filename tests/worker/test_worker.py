@@ -686,10 +686,15 @@ class DelegationTest(WorkerTestCase):
 
     def test_offered_only_when_the_daemon_lists_it(self):
         self.run_worker(self.hello([{"reply": "x"}]))
-        self.run_worker(self.hello([{"reply": "x"}], settings={"tools": ["start_run"]}))
-        offered = [[t["function"]["name"] for t in r["body"]["tools"]] for r in self.standin.requests(self.name)]
+        self.run_worker(self.hello([{"reply": "x"}], settings={"tools": ["start_run"],
+                                                               "delegates": ["writer", "editor"]}))
+        bodies = [r["body"]["tools"] for r in self.standin.requests(self.name)]
+        offered = [[t["function"]["name"] for t in tools] for tools in bodies]
         self.assertNotIn("start_run", offered[-2])
         self.assertIn("start_run", offered[-1])
+        schema = next(t["function"] for t in bodies[-1] if t["function"]["name"] == "start_run")
+        # the model is told whom it may start
+        self.assertEqual(schema["parameters"]["properties"]["agent"]["enum"], ["writer", "editor"])
 
     def test_replies_refusals_and_a_wait(self):
         calls = [self.start("writer", "draft", False), self.start("ghost", "x", False),
