@@ -124,6 +124,12 @@ class Delegation(ShiftdTestCase):
         err = self.assert_dbus_error("org.shiftd.Shift1.Error.NotWaiting", self.client.call, path, RUN, "Answer",
                                      "s", ("ship it",))
         self.assertIn(child_name, err.message)
+        # shiftctl shows what it waits for, and no way to answer it
+        text = self.ctl("status", name)
+        self.assertIn("Children: %s (waiting)\n" % child_name, text)
+        self.assertIn("waiting for run %s" % child_name, text)
+        self.assertNotIn("Answer:", text)
+        self.assertIn("Answer:", self.ctl("status", child_name))
         self.client.call(child, RUN, "Answer", "s", ("ship it",))
         self.assertEqual(self.client.wait_final(child), "done")
         self.assertEqual(self.client.wait_final(path), "done")
