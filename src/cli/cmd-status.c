@@ -9,6 +9,7 @@
 #include "run-api.h"
 #include "run-print.h"
 #include "run-row.h"
+#include "run-tree.h"
 #include "shiftd-names.h"
 #include "table.h"
 
@@ -19,7 +20,8 @@
 static const char *const labels[] = {
   N_("Agent"),   N_("State"), N_("Trigger"),  N_("Task"),     N_("Progress"), N_("Created"),
   N_("Started"), N_("Updated"), N_("Finished"), N_("Unit"),   N_("Owner"),    N_("Tokens"), N_("Question"),
-  N_("Choices"), N_("Deadline"), N_("Answer"),  N_("Result"), N_("Error"),
+  N_("Choices"), N_("Deadline"), N_("Answer"),  N_("Result"), N_("Error"),    N_("Parent"),
+  N_("Children"),
 };
 
 typedef struct {
@@ -52,8 +54,25 @@ time_field(Block *b, const char *label, GVariant *props, const char *key)
   field(b, label, when);
 }
 
+/* Where the run is in the run tree: the run that started it, those it started. */
 static void
-print_block(CliContext *ctx, const char *name, GVariant *props, GPtrArray *events)
+tree_fields(Block *b, CliTreeRun *parent, GPtrArray *children)
+{
+  if (parent) {
+    g_autofree char *line = cli_tree_run_describe(parent);
+    field(b, N_("Parent"), line);
+  }
+  g_autoptr(GString) lines = g_string_new(NULL);
+  for (guint i = 0; i < children->len; i++) {
+    g_autofree char *line = cli_tree_run_describe(children->pdata[i]);
+    g_string_append_printf(lines, "%s%s", i ? "\n" : "", line);
+  }
+  field(b, N_("Children"), lines->str);
+}
+
+static void
+print_block(CliContext *ctx, const char *name, GVariant *props, GPtrArray *events, CliTreeRun *parent,
+            GPtrArray *children)
 {
   Block b = { ctx, 11 };
   for (gsize i = 0; i < G_N_ELEMENTS(labels); i++)
@@ -87,7 +106,9 @@ print_block(CliContext *ctx, const char *name, GVariant *props, GPtrArray *event
     g_autofree char *tokens = g_strdup_printf(_("%s in, %s out"), in, out);
     field(&b, N_("Tokens"), tokens);
   }
-  if (g_str_equal(state, SHIFTD_STATE_WAITING)) {
+  tree_fields(&b, parent, children);
+  /* (a run waiting for its child run has no question, and no answer to give) */
+  if (g_str_equal(state, SHIFTD_STATE_WAITING) && cli_props_str(props, "Question")[0]) {
     g_auto(GStrv) choices = cli_props_strv(props, "Choices");
     g_autofree char *list = g_strjoinv(", ", choices);
     field(&b, N_("Question"), cli_props_str(props, "Question"));
@@ -112,10 +133,22 @@ print_block(CliContext *ctx, const char *name, GVariant *props, GPtrArray *event
 }
 
 static void
-print_json(const char *path, GVariant *props, GPtrArray *events)
+print_json(const char *path, GVariant *props, GPtrArray *events, CliTreeRun *parent, GPtrArray *children)
 {
   g_autoptr(JsonObject) object = cli_props_to_json(props);
   json_object_set_string_member(object, "path", path);
+  /* beside the paths in "parent" and "children": the runs by name and state
+   * (from a daemon that knows the run tree) */
+  if (cli_props_has(props, "Parent", "o")) {
+    if (parent)
+      json_object_set_object_member(object, "parent_run", cli_tree_run_to_json(parent));
+    else
+      json_object_set_null_member(object, "parent_run");
+    JsonArray *kids = json_array_new();
+    for (guint i = 0; i < children->len; i++)
+      json_array_add_object_element(kids, cli_tree_run_to_json(children->pdata[i]));
+    json_object_set_array_member(object, "child_runs", kids);
+  }
   JsonArray *array = json_array_new();
   for (guint i = 0; i < events->len; i++)
     json_array_add_object_element(array, cli_event_to_json(events->pdata[i]));
@@ -147,10 +180,14 @@ cli_cmd_status(CliContext *ctx, const CliArgs *args)
     events = g_ptr_array_new();
   }
 
+  g_autoptr(CliTreeRun) parent = cli_run_tree_parent(&ctx->bus, props);
+  g_autoptr(GPtrArray) children = cli_run_tree_children(&ctx->bus, props);
+
   cli_page(ctx);
   if (ctx->json)
-    print_json(path, props, events);
+    print_json(path, props, events, parent, children);
   else
-    print_block(ctx, cli_props_str(props, "Name")[0] ? cli_props_str(props, "Name") : name, props, events);
+    print_block(ctx, cli_props_str(props, "Name")[0] ? cli_props_str(props, "Name") : name, props, events, parent,
+                children);
   return CLI_EXIT_OK;
 }

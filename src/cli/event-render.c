@@ -176,6 +176,7 @@ static const struct {
   { "created", { "task" } },
   { "asked", { "question" } },
   { "answered", { "answer", "choice" } },
+  { "child_ended", { "outcome" } },
   { "done", { "result" } },
   { "no_work", { "reason" } },
   { "idle", { "reason" } },

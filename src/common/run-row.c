@@ -19,6 +19,9 @@ shiftd_run_row_new(void)
   r->unit = g_strdup("");
   r->model = g_strdup("");
   r->label = g_strdup("");
+  r->parent = g_strdup("");
+  r->children = g_new0(char *, 1);
+  r->wait_child = g_strdup("");
   return r;
 }
 
@@ -39,6 +42,9 @@ shiftd_run_row_copy(const ShiftdRunRow *s)
   r->model = g_strdup(s->model);
   r->label = g_strdup(s->label);
   r->answer = g_strdup(s->answer);
+  r->parent = g_strdup(s->parent);
+  r->children = g_strdupv(s->children);
+  r->wait_child = g_strdup(s->wait_child);
   return r;
 }
 
@@ -60,6 +66,9 @@ shiftd_run_row_free(ShiftdRunRow *r)
   g_free(r->model);
   g_free(r->label);
   g_free(r->answer);
+  g_free(r->parent);
+  g_strfreev(r->children);
+  g_free(r->wait_child);
   g_free(r);
 }
 

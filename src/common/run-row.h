@@ -66,6 +66,13 @@ typedef struct {
   /* model tokens, the sum of the model_reply events' usage */
   guint64 tokens_in;
   guint64 tokens_out;
+  /* start_run: the run that started this one ("" none), how many runs up
+   * the chain there are (0 for a run nobody started), the runs this one
+   * started (by creation) and the child it waits for ("" none) */
+  char *parent;
+  guint32 depth;
+  char **children;
+  char *wait_child;
 } ShiftdRunRow;
 
 ShiftdRunRow *shiftd_run_row_new(void);

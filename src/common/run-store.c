@@ -12,8 +12,8 @@
 #include "json-util.h"
 #include "store-file.h"
 
-#define SCHEMA_VERSION 2
-#define RUN_COLUMN_COUNT 28
+#define SCHEMA_VERSION 3
+#define RUN_COLUMN_COUNT 32
 /* The WAL is checkpointed on a schedule of its own, never once per commit (each
  * checkpoint costs syncs of its own, and one per commit doubled the syncs per
  * receipt), and it is kept to a fixed size:
@@ -117,7 +117,9 @@ static const char schema_sql[] =
   " updated_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, unit TEXT NOT NULL,"
   " owner INTEGER NOT NULL, model TEXT NOT NULL, max_steps INTEGER NOT NULL,"
   " timeout INTEGER NOT NULL, label TEXT NOT NULL, active_usec INTEGER NOT NULL, answer TEXT,"
-  " tokens_in INTEGER NOT NULL DEFAULT 0, tokens_out INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+  " tokens_in INTEGER NOT NULL DEFAULT 0, tokens_out INTEGER NOT NULL DEFAULT 0,"
+  " parent TEXT NOT NULL DEFAULT '', depth INTEGER NOT NULL DEFAULT 0, children TEXT NOT NULL DEFAULT '[]',"
+  " wait_child TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS events ("
   " run TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,"
   " json TEXT NOT NULL, PRIMARY KEY (run, seq)) WITHOUT ROWID;"
@@ -138,6 +140,11 @@ static const char *const migrations[] = {
   "ALTER TABLE agents ADD COLUMN tokens_total INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE agents ADD COLUMN tokens_today INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE agents ADD COLUMN tokens_day INTEGER NOT NULL DEFAULT 0;",
+  /* 2 -> 3: start_run, the run tree */
+  "ALTER TABLE runs ADD COLUMN parent TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE runs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN children TEXT NOT NULL DEFAULT '[]';"
+  "ALTER TABLE runs ADD COLUMN wait_child TEXT NOT NULL DEFAULT '';",
   NULL,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == SCHEMA_VERSION);
@@ -169,23 +176,25 @@ static const char *const prune_sql[] = {
   "summary = :summary, result = :result, error = :error, question = :question, choices = :choices," \
   " decision_default = :decision_default, decision_deadline = :decision_deadline, step = :step," \
   " attempt = :attempt, event_count = :event_count, started_at = :started_at, updated_at = :updated_at," \
-  " unit = :unit, active_usec = :active_usec, answer = :answer, tokens_in = :tokens_in, tokens_out = :tokens_out"
+  " unit = :unit, active_usec = :active_usec, answer = :answer, tokens_in = :tokens_in, tokens_out = :tokens_out," \
+  " children = :children, wait_child = :wait_child"
 static const char update_run_sql[] =
   "UPDATE runs SET " RUN_MUTABLE_SET " WHERE name = :name AND state = :state AND finished_at = :finished_at";
 static const char put_run_sql[] =
   "INSERT INTO runs (name, agent, trigger, state, summary, result, error,"
   " question, choices, decision_default, decision_deadline, step, attempt, event_count,"
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout,"
-  " label, active_usec, answer, tokens_in, tokens_out) VALUES (:name, :agent, :trigger, :state, :summary,"
+  " label, active_usec, answer, tokens_in, tokens_out, parent, depth, children, wait_child) VALUES (:name, :agent,"
+  " :trigger, :state, :summary,"
   " :result, :error, :question, :choices, :decision_default, :decision_deadline, :step, :attempt, :event_count,"
   " :created_at, :started_at, :updated_at, :finished_at, :unit, :owner, :model, :max_steps, :timeout,"
-  " :label, :active_usec, :answer, :tokens_in, :tokens_out)"
+  " :label, :active_usec, :answer, :tokens_in, :tokens_out, :parent, :depth, :children, :wait_child)"
   " ON CONFLICT (name) DO UPDATE SET state = :state, finished_at = :finished_at, " RUN_MUTABLE_SET;
 #define RUN_COLUMNS(task) \
   "SELECT runs.name, agent, " task ", trigger, state, summary, result, error," \
   " question, choices, decision_default, decision_deadline, step, attempt, event_count," \
   " created_at, started_at, updated_at, finished_at, unit, owner, model, max_steps, timeout," \
-  " label, active_usec, answer, tokens_in, tokens_out FROM runs"
+  " label, active_usec, answer, tokens_in, tokens_out, parent, depth, children, wait_child FROM runs"
 static const char select_runs_sql[] = RUN_COLUMNS("coalesce(task, '')") " LEFT JOIN run_tasks USING (name)";
 /* lists leave the task out: it can be large, and they do not show it */
 static const char select_run_records_sql[] = RUN_COLUMNS("''");
@@ -321,14 +330,14 @@ typedef enum {
   RC_NAME, RC_AGENT, RC_TRIGGER, RC_STATE, RC_SUMMARY, RC_RESULT, RC_ERROR, RC_QUESTION, RC_CHOICES,
   RC_DECISION_DEFAULT, RC_DECISION_DEADLINE, RC_STEP, RC_ATTEMPT, RC_EVENT_COUNT, RC_CREATED_AT, RC_STARTED_AT,
   RC_UPDATED_AT, RC_FINISHED_AT, RC_UNIT, RC_OWNER, RC_MODEL, RC_MAX_STEPS, RC_TIMEOUT, RC_LABEL, RC_ACTIVE_USEC,
-  RC_ANSWER, RC_TOKENS_IN, RC_TOKENS_OUT, RC_COUNT
+  RC_ANSWER, RC_TOKENS_IN, RC_TOKENS_OUT, RC_PARENT, RC_DEPTH, RC_CHILDREN, RC_WAIT_CHILD, RC_COUNT
 } RunColumn;
 G_STATIC_ASSERT(RC_COUNT == RUN_COLUMN_COUNT);
 static const char *const run_params[RC_COUNT] = {
   ":name", ":agent", ":trigger", ":state", ":summary", ":result", ":error", ":question", ":choices",
   ":decision_default", ":decision_deadline", ":step", ":attempt", ":event_count", ":created_at", ":started_at",
   ":updated_at", ":finished_at", ":unit", ":owner", ":model", ":max_steps", ":timeout", ":label", ":active_usec",
-  ":answer", ":tokens_in", ":tokens_out",
+  ":answer", ":tokens_in", ":tokens_out", ":parent", ":depth", ":children", ":wait_child",
 };
 
 /* Where st takes each column (0: it does not), found once: looking names up
@@ -341,7 +350,8 @@ map_run_params(sqlite3_stmt *st, int *index)
 }
 
 static void
-bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *choices_json)
+bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *choices_json,
+         const char *children_json)
 {
 #define TEXT(col, value) \
   if (index[col]) \
@@ -377,6 +387,10 @@ bind_run(sqlite3_stmt *st, const int *index, const ShiftdRunRow *r, const char *
   TEXT(RC_ANSWER, r->answer);
   INT(RC_TOKENS_IN, MIN(r->tokens_in, (guint64)G_MAXINT64));
   INT(RC_TOKENS_OUT, MIN(r->tokens_out, (guint64)G_MAXINT64));
+  TEXT(RC_PARENT, r->parent ? r->parent : "");
+  INT(RC_DEPTH, r->depth);
+  TEXT(RC_CHILDREN, children_json);
+  TEXT(RC_WAIT_CHILD, r->wait_child ? r->wait_child : "");
 #undef TEXT
 #undef INT
 }
@@ -390,24 +404,31 @@ step_once(sqlite3_stmt *st)
   return rc;
 }
 
+/* A list of strings as a JSON array ("[]" when empty or NULL). */
+static char *
+strv_to_json(char **strv)
+{
+  if (strv == NULL || strv[0] == NULL)
+    return g_strdup("[]");
+  g_autoptr(JsonArray) a = json_array_new();
+  for (char **c = strv; *c; c++)
+    json_array_add_string_element(a, *c);
+  g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), a);
+  return shiftd_json_to_string(node);
+}
+
 static int
 exec_put_run(ShiftdStore *store, const ShiftdRunRow *r, gboolean first)
 {
-  g_autofree char *choices_json = NULL;
-  if (r->choices && r->choices[0]) {
-    g_autoptr(JsonArray) choices = json_array_new();
-    for (char **c = r->choices; *c; c++)
-      json_array_add_string_element(choices, *c);
-    g_autoptr(JsonNode) node = json_node_init_array(json_node_alloc(), choices);
-    choices_json = shiftd_json_to_string(node);
-  }
+  g_autofree char *choices_json = strv_to_json(r->choices);
+  g_autofree char *children_json = strv_to_json(r->children);
   if (!first) {
-    bind_run(store->update_run, store->update_run_params, r, choices_json ? choices_json : "[]");
+    bind_run(store->update_run, store->update_run_params, r, choices_json, children_json);
     int rc = step_once(store->update_run);
     if (rc != SQLITE_DONE || sqlite3_changes(store->writer) == 1)
       return rc;
   }
-  bind_run(store->put_run, store->put_run_params, r, choices_json ? choices_json : "[]");
+  bind_run(store->put_run, store->put_run_params, r, choices_json, children_json);
   return step_once(store->put_run);
 }
 
@@ -1074,6 +1095,11 @@ read_run_row(sqlite3_stmt *st)
   r->answer = column_text(st, i++);
   r->tokens_in = (guint64)sqlite3_column_int64(st, i++);
   r->tokens_out = (guint64)sqlite3_column_int64(st, i++);
+  r->parent = column_text(st, i++);
+  r->depth = (guint32)sqlite3_column_int64(st, i++);
+  g_autofree char *children = column_text(st, i++);
+  r->children = parse_choices(children);
+  r->wait_child = column_text(st, i++);
   return r;
 }
 

@@ -21,6 +21,7 @@ static const ShiftdIniKey agent_keys[] = {
   { "Agent", "TokensPerRun" },
   { "Agent", "TokensPerDay" },
   { "Agent", "MCP" },
+  { "Agent", "Delegates" },
   { "Schedule", "Every" },
   { "Schedule", "OnCalendar" },
   { "Schedule", "MaxInterval" },
@@ -101,6 +102,7 @@ agent_config_free(AgentConfig *c)
   g_free(c->decision_default);
   g_strfreev(c->answer_by);
   g_strfreev(c->start_by);
+  g_strfreev(c->delegates);
   g_clear_pointer(&c->answer_by_ids.uids, g_array_unref);
   g_clear_pointer(&c->answer_by_ids.gids, g_array_unref);
   g_clear_pointer(&c->start_by_ids.uids, g_array_unref);
@@ -162,6 +164,24 @@ parse_principals(ShiftdIniFile *ini, const char *group, const char *key, char **
   }
   g_strfreev(*out);
   *out = g_steal_pointer(&words);
+  return TRUE;
+}
+
+/* Delegates=: agent names. One not loaded (yet) is fine: start_run says so. */
+static gboolean
+parse_delegates(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "Delegates");
+  if (e == NULL)
+    return TRUE;
+  g_auto(GStrv) words = split_words(e->value);
+  for (char **w = words; *w; w++)
+    if (!agent_name_is_valid(*w)) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an agent name", *w);
+      return FALSE;
+    }
+  g_strfreev(c->delegates);
+  c->delegates = g_steal_pointer(&words);
   return TRUE;
 }
 
@@ -570,6 +590,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
   c->max_defer = WAKE_DEFER_MAX_DEFAULT_USEC;
+  c->delegates = g_new0(char *, 1);
 
   CHECK(&p, "Agent", "Description", shiftd_ini_get_string(ini, "Agent", "Description", &c->description, &e));
   {
@@ -582,6 +603,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
   CHECK(&p, "Agent", "Provider", parse_provider(ini, c, &e));
   CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
+  CHECK(&p, "Agent", "Delegates", parse_delegates(ini, c, &e));
   CHECK(&p, "Agent", "ContextTokens",
         shiftd_ini_get_uint(ini, "Agent", "ContextTokens", AGENT_CONTEXT_TOKENS_MIN, AGENT_CONTEXT_TOKENS_MAX,
                             &c->context_tokens, &e));

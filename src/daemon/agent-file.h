@@ -43,6 +43,7 @@ typedef struct {
   guint64 tokens_per_day; /* the agent's runs together, since local midnight; 0: no limit */
   char **mcp;             /* MCP server names ([MCP NAME] in shiftd.conf) */
   guint mcp_line;         /* where MCP= is, for agent_config_check_mcp() */
+  char **delegates;       /* agents whose runs its runs may start (start_run) */
   /* [Schedule] */
   guint64 every;          /* 0: none */
   char *on_calendar;      /* NULL: none */

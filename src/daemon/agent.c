@@ -58,6 +58,7 @@ agent_default_config(void)
   c->answer_by = g_new0(char *, 1);
   c->start_by = g_new0(char *, 1);
   c->max_defer = WAKE_DEFER_MAX_DEFAULT_USEC;
+  c->delegates = g_new0(char *, 1);
   return c;
 }
 

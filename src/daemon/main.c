@@ -23,6 +23,7 @@
 #include "launch-spec.h"
 #include "log.h"
 #include "machine-state.h"
+#include "run-delegation.h"
 #include "run-engine.h"
 #include "run-retention.h"
 #include "run-table.h"
@@ -378,6 +379,7 @@ daemon_free(Daemon *d)
   caller_cache_free(d);
   access_free();
   launch_spec_forget();
+  delegation_forget();
   shiftd_store_close(d->store);
   run_table_free(d);
   agent_registry_free(d);

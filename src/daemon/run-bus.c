@@ -7,6 +7,7 @@
 #include "caller.h"
 #include "daemon-bus.h"
 #include "log.h"
+#include "object-path.h"
 #include "run-engine.h"
 #include "run-table.h"
 #include "run.h"
@@ -57,6 +58,9 @@ changed_properties(const ShiftdRunRow *a, const ShiftdRunRow *b)
   NUM(owner, "Owner");
   NUM(tokens_in, "TokensIn");
   NUM(tokens_out, "TokensOut");
+  STR(parent, "Parent");
+  if (!strv_equal(a->children, b->children))
+    g_ptr_array_add(names, (gpointer) "Children");
 #undef STR
 #undef NUM
   g_ptr_array_add(names, NULL);
@@ -123,7 +127,8 @@ run_bus_published(Run *run, const ShiftdRunRow *old, GArray *events)
                            run->path, shiftd_run_state_to_string(now->state));
     if (r < 0)
       log_warning("cannot emit RunFinished: %s", g_strerror(-r));
-  } else if (now->state == SHIFTD_RUN_WAITING) {
+  } else if (now->state == SHIFTD_RUN_WAITING && now->wait_child[0] == '\0') {
+    /* (a run waiting for its child run asks nobody) */
     r = emit_decision_requested(d, run);
     if (r < 0)
       log_warning("cannot emit DecisionRequested: %s", g_strerror(-r));
@@ -237,6 +242,36 @@ prop_summary(sd_bus *bus, const char *path, const char *iface, const char *prop,
   if (!may_read(run, bus, reply))
     return sd_bus_message_append(reply, "s", shiftd_run_state_to_string(run->published->state));
   return sd_bus_message_append(reply, "s", run->published->summary);
+}
+
+/* Parent and Children: run names are no content (every run's path is on the bus). */
+static int
+prop_parent(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+            void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  const char *parent = run->published->parent;
+  if (parent == NULL || parent[0] == '\0')
+    return sd_bus_message_append(reply, "o", "/");
+  g_autofree char *p = shiftd_object_path(SHIFTD_RUN_PATH_PREFIX, parent);
+  return sd_bus_message_append(reply, "o", p);
+}
+
+static int
+prop_children(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+              void *userdata, sd_bus_error *error)
+{
+  Run *run = userdata;
+  int r = sd_bus_message_open_container(reply, 'a', "o");
+  if (r < 0)
+    return r;
+  for (char **c = run->published->children; c && *c; c++) {
+    g_autofree char *p = shiftd_object_path(SHIFTD_RUN_PATH_PREFIX, *c);
+    r = sd_bus_message_append(reply, "o", p);
+    if (r < 0)
+      return r;
+  }
+  return sd_bus_message_close_container(reply);
 }
 
 static int
@@ -397,6 +432,8 @@ method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
     SD_BUS_PROPERTY("Agent", "s", prop_agent, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                      \
     SD_BUS_PROPERTY("Task", "s", prop_task, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                        \
     SD_BUS_PROPERTY("Trigger", "s", prop_trigger, 0, SD_BUS_VTABLE_PROPERTY_CONST),                                  \
+    SD_BUS_PROPERTY("Parent", "o", prop_parent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                             \
+    SD_BUS_PROPERTY("Children", "ao", prop_children, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                        \
     SD_BUS_PROPERTY("State", "s", prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),                               \
     SD_BUS_PROPERTY("Summary", "s", prop_summary, 0, content),                                                       \
     SD_BUS_PROPERTY("Result", "s", prop_result, 0, content),                                                         \

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mcp-config.h"
 #include "protocol.h"
+#include "run-delegation.h"
 #include "run-name.h"
 #include "run-table.h"
 #include "schedule-rules.h"
@@ -183,6 +184,10 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, ShiftdRunTrigger tri
   shiftd_set_string(&row->label, options && options->label ? options->label : "");
   row->max_steps = options && options->max_steps ? options->max_steps : d->config->max_steps;
   row->timeout_usec = options && options->timeout_usec ? options->timeout_usec : d->config->run_timeout_usec;
+  if (options && options->parent) {
+    shiftd_set_string(&row->parent, options->parent);
+    row->depth = options->parent_depth + 1;
+  }
 
   Run *run = run_new(d, row, FALSE);
   run_table_add_live(d, run);
@@ -200,6 +205,8 @@ engine_start_run(Daemon *d, Agent *agent, const char *task, ShiftdRunTrigger tri
     json_object_set_string_member(data, "model", row->model);
   if (row->label[0])
     json_object_set_string_member(data, "label", row->label);
+  if (row->parent[0])
+    json_object_set_string_member(data, "parent", row->parent);
 
   RunTxn *t = run_txn_begin(run);
   run_txn_event(t, "created", data);
@@ -252,6 +259,7 @@ stage_final(RunTxn *t, Run *run, ShiftdRunState state, const char *kind, JsonObj
   row->state = state;
   shiftd_set_string(&row->unit, "");
   clear_question(row);
+  shiftd_set_string(&row->wait_child, "");
   g_clear_pointer(&row->answer, g_free);
   row->finished_at = shiftd_now_realtime_usec();
   /* a finished run never resumes: its conversation stays in the store only */
@@ -335,6 +343,7 @@ build_hello(Run *run, Agent *agent, guint32 attempt, const LaunchSpec *spec)
 
   JsonObject *settings = json_object_new();
   launch_spec_fill_settings(spec, agent, run, settings);
+  delegation_fill_settings(agent, settings);
   json_object_set_object_member(hello, "settings", settings);
   /* with their EnvironmentFile= secrets: over the socket only, never in a unit's environment */
   JsonArray *mcp = json_array_new();
@@ -741,6 +750,25 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
     set_summaryf(run, "failed: %s", reason);
     json_object_set_string_member(data, "error", reason);
     stage_final(t, run, SHIFTD_RUN_FAILED, "failed", data);
+  } else if (g_str_equal(type, "wait")) {
+    const char *child = shiftd_json_get_string(msg, "child", "");
+    if (!g_strv_contains((const char *const *)row->children, child)) {
+      json_object_unref(data);
+      g_autofree char *why = g_strdup_printf("worker protocol error: wait for \"%s\", which this run did not start",
+                                             child);
+      engine_worker_protocol_error(w, why);
+      return;
+    }
+    /* like a question: checkpointed, no worker, no slot; the child's end resumes it */
+    account_attempt_time(run);
+    row->state = SHIFTD_RUN_WAITING;
+    shiftd_set_string(&row->unit, "");
+    clear_question(row);
+    shiftd_set_string(&row->wait_child, child);
+    set_summaryf(run, "waiting for run %s", child);
+    json_object_set_string_member(data, "child", child);
+    t = run_txn_begin(run);
+    run_txn_event(t, "waiting", data);
   } else { /* ask */
     const char *question = shiftd_json_get_string(msg, "question", "");
     JsonArray *arr = shiftd_json_get_array(msg, "choices");
@@ -790,6 +818,8 @@ on_ending_message(Worker *w, Run *run, const char *type, JsonObject *msg)
   commit_and_ack(t, w, msg);
   if (armed < 0)
     fail_unarmed(run, "decision deadline", armed);
+  if (g_str_equal(type, "wait"))
+    delegation_check_waiting(run); /* the child may have ended already */
 }
 
 void
@@ -809,8 +839,10 @@ engine_worker_message(Worker *w, const char *type, JsonObject *msg)
     on_event_message(w, run, msg);
   } else if (g_str_equal(type, "checkpoint")) {
     on_checkpoint_message(w, run, msg);
+  } else if (g_str_equal(type, "start_run")) {
+    delegation_start_run(w, run, msg);
   } else if (g_str_equal(type, "done") || g_str_equal(type, "no_work") || g_str_equal(type, "error") ||
-             g_str_equal(type, "ask")) {
+             g_str_equal(type, "ask") || g_str_equal(type, "wait")) {
     slot_limiter_release(w->daemon->slots, w);
     on_ending_message(w, run, type, msg);
   } else {
@@ -901,7 +933,28 @@ engine_cancel(Run *run, guint32 uid, RunCommitted cb, gpointer user_data, GError
     g_autofree char *why = g_strdup_printf("cancelled by %s", who);
     worker_abandon(run->worker, why);
   }
+  delegation_cancel_children(run, uid);
   return TRUE;
+}
+
+void
+engine_child_ended(Run *run, const char *child, const char *state, const char *outcome)
+{
+  ShiftdRunRow *row = run_edit(run);
+  JsonObject *data = json_object_new();
+  json_object_set_string_member(data, "child", child);
+  json_object_set_string_member(data, "state", state);
+  g_autofree char *head = shiftd_utf8_truncate(outcome, EVENT_TEXT_MAX);
+  json_object_set_string_member(data, "outcome", head);
+  shiftd_set_string(&row->wait_child, "");
+  /* the next attempt hands it to the model as the start_run call's result */
+  shiftd_set_string(&row->answer, outcome);
+  row->state = SHIFTD_RUN_QUEUED;
+  set_summaryf(run, "run %s ended (%s); continuing", child, state);
+  log_run(LOG_INFO, row->name, row->agent, "child run %s ended (%s); continuing", child, state);
+  RunTxn *t = run_txn_begin(run);
+  run_txn_event(t, "child_ended", data);
+  run_txn_commit(t, receipt_committed, continuation_new(NULL, NULL));
 }
 
 static void
@@ -929,6 +982,11 @@ engine_answer(Run *run, const char *choice, guint32 uid, const char *via, RunCom
   if (row->state != SHIFTD_RUN_WAITING) {
     g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_NOT_WAITING, "run %s is not waiting for an answer (%s)",
                 row->name, shiftd_run_state_to_string(row->state));
+    return FALSE;
+  }
+  if (row->wait_child[0]) {
+    g_set_error(error, SHIFTD_BUS_ERROR, SHIFTD_BUS_ERROR_NOT_WAITING,
+                "run %s is waiting for its child run %s, not for an answer", row->name, row->wait_child);
     return FALSE;
   }
   if (!g_utf8_validate(choice, -1, NULL) || strlen(choice) > SHIFTD_MAX_TASK_BYTES) {
@@ -975,6 +1033,9 @@ engine_recover(Daemon *d)
       enqueue_launch(run);
     } else if (row->state == SHIFTD_RUN_QUEUED) {
       enqueue_launch(run);
+    } else if (row->state == SHIFTD_RUN_WAITING && row->wait_child[0]) {
+      /* the child may have ended while no daemon was there to resume this one */
+      delegation_check_waiting(run);
     } else if (row->state == SHIFTD_RUN_WAITING) {
       int r = arm_decision_deadline(run);
       if (r < 0)

@@ -12,6 +12,9 @@ typedef struct {
   guint32 max_steps;
   guint64 timeout_usec;
   const char *label;
+  /* start_run: the run starting this one (NULL: none) and its depth */
+  const char *parent;
+  guint32 parent_depth;
 } RunOptions;
 
 /* Creates a run and commits its receipt; cb runs when the receipt is durable
@@ -24,6 +27,10 @@ gboolean engine_cancel(Run *run, guint32 uid, RunCommitted cb, gpointer user_dat
 /* Answer a waiting run: records `answered`, queues the next attempt. */
 gboolean engine_answer(Run *run, const char *choice, guint32 uid, const char *via,
                        RunCommitted cb, gpointer user_data, GError **error);
+
+/* The child run a run waits for ended (outcome: the tool result its next
+ * attempt gets): records `child_ended` and queues that attempt. */
+void engine_child_ended(Run *run, const char *child, const char *state, const char *outcome);
 
 /* Start-up: runs whose worker was lost are queued to resume; deadlines re-armed. */
 void engine_recover(Daemon *d);

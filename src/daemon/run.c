@@ -7,6 +7,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "object-path.h"
+#include "run-delegation.h"
 #include "run-table.h"
 #include "shiftd-names.h"
 #include "time-span.h"
@@ -162,8 +163,10 @@ published(Run *run, const ShiftdRunRow *old, GArray *events)
     if (delta != 0)
       daemon_adjust_active_runs(d, delta);
   }
-  if (finished)
+  if (finished) {
     run_table_finished(d, run);
+    delegation_run_finished(run);
+  }
 }
 
 static void

@@ -16,6 +16,7 @@
 #include "worker-error.h"
 
 #define NOT_RUN "not run: the run paused for a human decision"
+#define NOT_RUN_WAIT "not run: the run paused to wait for a child run"
 
 static gboolean
 send_checkpoint(ShiftdLink *link, guint step, JsonArray *messages, GError **error)
@@ -43,6 +44,22 @@ pause_for_human(ShiftdLink *link, guint step, JsonArray *messages, const ShiftdC
                            result->timeout_usec, ask->id);
 }
 
+/* start_run with wait: like a question, but the daemon resumes the run
+ * when the child ends, with its outcome as this call's result. */
+static JsonObject *
+pause_for_child(ShiftdLink *link, guint step, JsonArray *messages, const ShiftdChatReply *reply, guint index,
+                ShiftdToolResult *result, GError **error)
+{
+  for (guint j = index + 1; j < reply->tool_calls->len; j++) {
+    ShiftdToolCall *later = g_ptr_array_index(reply->tool_calls, j);
+    shiftd_conversation_add_tool_result(messages, later->id, NOT_RUN_WAIT);
+  }
+  if (!send_checkpoint(link, step, messages, error))
+    return NULL;
+  ShiftdToolCall *call = g_ptr_array_index(reply->tool_calls, index);
+  return shiftd_ending_wait(result->text, call->id);
+}
+
 /* Runs the reply's tool calls in order. NULL with no error: the step is
  * complete and the loop goes on. */
 static JsonObject *
@@ -68,6 +85,8 @@ run_tool_calls(const ShiftdHello *hello, ShiftdLink *link, ShiftdMcpTools *mcp, 
       return shiftd_ending_no_work(result.text);
     case SHIFTD_TOOL_ASK:
       return pause_for_human(link, step, messages, reply, i, &result, error);
+    case SHIFTD_TOOL_WAIT:
+      return pause_for_child(link, step, messages, reply, i, &result, error);
     case SHIFTD_TOOL_CONTINUE:
       break;
     }

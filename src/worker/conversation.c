@@ -44,8 +44,10 @@ shiftd_conversation_pending_ask(JsonArray *messages)
       JsonObject *call = message_at(calls, j);
       JsonObject *function = shiftd_json_get_object(call, "function");
       const char *id = shiftd_json_get_string(call, "id", NULL);
-      if (id && g_strcmp0(shiftd_json_get_string(function, "name", NULL), "ask_human") == 0 &&
-          !answered(messages, i + 1, id))
+      const char *name = shiftd_json_get_string(function, "name", NULL);
+      /* what pauses a run: a question, or a child run waited for */
+      gboolean pauses = g_strcmp0(name, "ask_human") == 0 || g_strcmp0(name, "start_run") == 0;
+      if (id && pauses && !answered(messages, i + 1, id))
         return id;
     }
     return NULL; /* only the last assistant message can be waiting */

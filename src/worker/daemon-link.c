@@ -19,6 +19,7 @@ struct ShiftdLink {
   GPtrArray *secrets; /* char*, masked in every line sent */
   gint64 next_id;
   GHashTable *acked;   /* ids acked so far */
+  GHashTable *replies; /* id -> JsonObject: `reply` messages not yet taken */
   guint slots_wanted;  /* want_slot sent, slot not yet seen */
   guint slots_granted; /* slot seen, not yet taken */
   gboolean holding;
@@ -45,6 +46,7 @@ shiftd_link_new(int in_fd, int out_fd)
   link->next_id = 1;
   link->acked = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   link->secrets = g_ptr_array_new_with_free_func(g_free);
+  link->replies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)json_object_unref);
   /* Non-blocking both ways: a long write must not stop us reading (and the
    * daemon's acks must never wait on us). */
   set_nonblocking(in_fd);
@@ -64,6 +66,7 @@ shiftd_link_free(ShiftdLink *link)
     memset(secret, 0, strlen(secret));
   }
   g_ptr_array_unref(link->secrets);
+  g_hash_table_unref(link->replies);
   if (link->hello)
     json_object_unref(link->hello);
   g_clear_error(&link->failure);
@@ -173,6 +176,13 @@ handle_message(ShiftdLink *link, JsonObject *message, const char *type, GError *
     gint64 *key = g_new(gint64, 1);
     *key = json_node_get_int(id);
     g_hash_table_add(link->acked, key);
+  } else if (g_str_equal(type, "reply")) {
+    JsonNode *id = json_object_get_member(message, "id");
+    if (id == NULL || !JSON_NODE_HOLDS_VALUE(id) || json_node_get_value_type(id) != G_TYPE_INT64)
+      return fail(link, error, SHIFTD_WORKER_ERROR_PROTOCOL, "the daemon sent a reply without a numeric id");
+    gint64 *key = g_new(gint64, 1);
+    *key = json_node_get_int(id);
+    g_hash_table_replace(link->replies, key, json_object_ref(message));
   } else {
     /* Tolerated so a newer daemon can add messages a worker may skip. */
     log_warning("ignoring a \"%s\" message from the daemon", type);
@@ -395,6 +405,27 @@ gboolean
 shiftd_link_wait_ack(ShiftdLink *link, gint64 id, guint64 timeout_usec, GError **error)
 {
   return wait_until(link, is_acked, &id, timeout_usec, error);
+}
+
+static gboolean
+has_reply(ShiftdLink *link, gconstpointer data)
+{
+  return g_hash_table_contains(link->replies, data);
+}
+
+JsonObject *
+shiftd_link_request(ShiftdLink *link, JsonObject *message, GError **error)
+{
+  gint64 id = 0;
+  if (!shiftd_link_send(link, message, &id, error))
+    return NULL;
+  /* the daemon always replies; cancel and EOF end the wait */
+  if (!wait_until(link, has_reply, &id, G_MAXUINT64, error))
+    return NULL;
+  gpointer key = NULL, value = NULL;
+  g_hash_table_steal_extended(link->replies, &id, &key, &value);
+  g_free(key);
+  return value;
 }
 
 static gboolean

@@ -42,5 +42,8 @@ gboolean shiftd_link_holds_slot(ShiftdLink *link);
 
 /* Waits until message `id` is acked; FALSE without error when timeout_usec passes. */
 gboolean shiftd_link_wait_ack(ShiftdLink *link, gint64 id, guint64 timeout_usec, GError **error);
+/* Sends a request (start_run) and waits for the daemon's `reply` with its id
+ * (transfer full). */
+JsonObject *shiftd_link_request(ShiftdLink *link, JsonObject *message, GError **error);
 /* Waits usec, returning early only with an error. */
 gboolean shiftd_link_sleep(ShiftdLink *link, guint64 usec, GError **error);

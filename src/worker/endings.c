@@ -42,6 +42,15 @@ shiftd_ending_ask(const char *question, const char *const *choices, const char *
 }
 
 JsonObject *
+shiftd_ending_wait(const char *child, const char *tool_call_id)
+{
+  JsonObject *m = shiftd_protocol_message_new("wait");
+  json_object_set_string_member(m, "child", child);
+  json_object_set_string_member(m, "tool_call_id", tool_call_id);
+  return m;
+}
+
+JsonObject *
 shiftd_ending_error(const char *reason)
 {
   JsonObject *m = shiftd_protocol_message_new("error");

@@ -97,6 +97,22 @@ parse_tools(JsonObject *settings, ShiftdHello *h, GError **error)
   return TRUE;
 }
 
+/* Delegates=: named to the model as start_run's choices; optional. */
+static gboolean
+parse_delegates(JsonObject *settings, ShiftdHello *h, GError **error)
+{
+  JsonArray *a = shiftd_json_get_array(settings, "delegates");
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+  for (guint i = 0; a && i < json_array_get_length(a); i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+      return bad(error, "\"delegates\" holds something that is not a string");
+    g_strv_builder_add(b, json_node_get_string(e));
+  }
+  h->delegates = g_strv_builder_end(b);
+  return TRUE;
+}
+
 static gboolean
 parse_mcp(JsonObject *message, ShiftdHello *h, GError **error)
 {
@@ -129,7 +145,7 @@ parse_settings(JsonObject *s, ShiftdHello *h, GError **error)
       !opt_string(s, "notes_path", "", &h->notes_path, error) ||
       !opt_string(s, "wake_if", "", &h->wake_if, error) ||
       !opt_string(s, "unconfined", NULL, &h->unconfined, error) ||
-      !parse_tools(s, h, error))
+      !parse_tools(s, h, error) || !parse_delegates(s, h, error))
     return FALSE;
   if (!opt_uint(s, "max_steps", DEFAULT_MAX_STEPS, G_MAXUINT, &v, error))
     return FALSE;
@@ -260,6 +276,7 @@ shiftd_hello_free(ShiftdHello *h)
   g_free(h->answered_by);
   g_free(h->instructions);
   g_strfreev(h->tools);
+  g_strfreev(h->delegates);
   g_free(h->workspace);
   g_free(h->notes_path);
   g_free(h->wake_if);

@@ -20,6 +20,7 @@ typedef struct {
   /* settings */
   char *instructions;
   GStrv tools;          /* opt-in tools */
+  GStrv delegates;      /* the agents start_run may start (Delegates=); may be empty */
   guint max_steps;      /* 0 = no limit */
   guint64 shell_timeout_usec;
   gsize output_cap;

@@ -51,6 +51,16 @@ static const ShiftdToolSchema schemas[] = {
     "\"action\":{\"type\":\"string\",\"enum\":[\"read\",\"write\",\"append\"]},"
     "\"text\":" STR("For write and append: the text.")
     "},\"required\":[\"action\"]}}" },
+  /* offered when the agent has Delegates= (the daemon lists it in the tools) */
+  { "start_run", FALSE,
+    "{\"name\":\"start_run\","
+    "\"description\":\"Start a run of another agent with a task. Without wait it returns the new run's name at once;"
+    " with wait this run pauses until that run ends, and its result (or why it failed) comes back as this tool's result.\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{"
+    "\"agent\":" STR("The agent to start (one of those this agent may delegate to).") ","
+    "\"task\":" STR("What that run is to do.") ","
+    "\"wait\":{\"type\":\"boolean\",\"description\":\"Wait for the run to end and get its result.\"}"
+    "},\"required\":[\"agent\",\"task\"]}}" },
 };
 
 const ShiftdToolSchema *

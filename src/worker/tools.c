@@ -10,6 +10,7 @@
 #include "tool-notes.h"
 #include "tool-schemas.h"
 #include "tool-shell.h"
+#include "tool-start-run.h"
 
 void
 shiftd_tool_result_clear(ShiftdToolResult *result)
@@ -38,6 +39,8 @@ shiftd_tools_schemas(const ShiftdHello *hello)
     g_autoptr(GError) error = NULL;
     JsonObject *function = shiftd_json_parse_object(schemas[i].schema, -1, &error);
     g_assert_no_error(error); /* the schemas are literals in tool-schemas.c */
+    if (g_str_equal(schemas[i].name, "start_run"))
+      shiftd_tool_start_run_schema(hello, function);
     JsonObject *tool = json_object_new();
     json_object_set_string_member(tool, "type", "function");
     json_object_set_object_member(tool, "function", function);
@@ -259,6 +262,8 @@ run_optional(const ShiftdHello *hello, ShiftdLink *link, const char *name, JsonO
     }
     return TRUE;
   }
+  if (g_str_equal(name, "start_run"))
+    return shiftd_tool_start_run(link, args, result, error);
   g_autofree char *names = tool_names(hello);
   bad(result, "unknown tool \"%s\"; the tools are: %s", name, names);
   return TRUE;

@@ -13,6 +13,7 @@ typedef enum {
   SHIFTD_TOOL_FINISH,   /* text is the run's result */
   SHIFTD_TOOL_NO_WORK,  /* text is the reason */
   SHIFTD_TOOL_ASK,      /* text is the question */
+  SHIFTD_TOOL_WAIT,     /* text is the child run to wait for (start_run with wait) */
 } ShiftdToolOutcome;
 
 typedef struct {

@@ -66,6 +66,7 @@ test_every_key(void)
                                        "ContextTokens=128000\n"
                                        "TokensPerRun=50k\n"
                                        "TokensPerDay=200000\n"
+                                       "Delegates=writer;editor  not-loaded-yet\n"
                                        "\n"
                                        "[Schedule]\n"
                                        "Every=15min\n"
@@ -97,6 +98,8 @@ test_every_key(void)
   g_assert_cmpuint(c->context_tokens, ==, 128000);
   g_assert_cmpuint(c->tokens_per_run, ==, 50000);
   g_assert_cmpuint(c->tokens_per_day, ==, 200000);
+  const char *const delegates[] = { "writer", "editor", "not-loaded-yet", NULL };
+  g_assert_true(g_strv_equal((const char *const *)c->delegates, delegates));
   g_assert_cmpuint(c->every, ==, 15 * 60 * SEC);
   g_assert_null(c->on_calendar);
   g_assert_cmpuint(c->max_interval, ==, 8 * 3600 * SEC);
@@ -142,6 +145,8 @@ test_defaults(void)
   g_assert_cmpuint(g_strv_length(c->answer_by), ==, 0);
   g_assert_nonnull(c->start_by);
   g_assert_cmpuint(g_strv_length(c->start_by), ==, 0);
+  g_assert_nonnull(c->delegates);
+  g_assert_cmpuint(g_strv_length(c->delegates), ==, 0);
   g_assert_null(c->on_calendar);
   g_assert_null(c->wake_if);
   g_assert_null(c->user);
@@ -355,6 +360,9 @@ test_bad(void)
     { "[Agent]\nContextTokens=32k\n", 2, "ContextTokens=32k: expected a whole number" },
     { "[Agent]\nContextTokens=-5\n", 2, "ContextTokens=-5: expected a whole number" },
     { "[Agent]\nContextTokens=999\n", 2, "ContextTokens=999: expected a whole number from 1000" },
+    /* runs that start runs */
+    { "[Agent]\nDelegates=writer ../etc\n", 2, "Delegates=writer ../etc: \"../etc\" is not an agent name" },
+    { "[Schedule]\nDelegates=writer\n", 2, "unknown key \"Delegates\" in [Schedule]" },
     /* who may start and answer */
     { "[Schedule]\nStartBy=alice bad/name\n", 2, "StartBy=alice bad/name: \"bad/name\" is neither a user name, "
       "a uid nor an @group" },

@@ -3,6 +3,7 @@
  * launched). What the bus would say is what the observer is told. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "agent-registry.h"
 #include "agent.h"
@@ -214,6 +215,65 @@ test_names_taken(void)
   core_free(c);
 }
 
+/* kill -9 between a child's end and its parent's resume: at the next start
+ * the waiting parent finds its child ended and continues with its result. */
+static void
+test_waiting_parent_resumes_at_start(void)
+{
+  Core *c = core_new();
+  Daemon *d = &c->d;
+  Run *parent = start(c, "hand it on");
+  shiftd_store_flush(d->store);
+  g_autofree char *parent_name = g_strdup(parent->published->name);
+  RunOptions options = { .parent = parent_name, .parent_depth = parent->published->depth };
+  g_autoptr(GError) error = NULL;
+  Run *child = engine_start_run(d, daemon_find_agent(d, "default"), "write it", SHIFTD_TRIGGER_DELEGATED, 1000,
+                                &options, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autofree char *child_name = g_strdup(child->pending->name);
+  g_assert_cmpuint(child->pending->depth, ==, 1);
+  /* what the worker's `wait` ending leaves: waiting, no question, the child named */
+  ShiftdRunRow *row = run_edit(parent);
+  g_strfreev(row->children);
+  row->children = g_strsplit(child_name, " ", -1);
+  row->state = SHIFTD_RUN_WAITING;
+  shiftd_set_string(&row->wait_child, child_name);
+  run_txn_commit(run_txn_begin(parent), NULL, NULL);
+  shiftd_store_flush(d->store);
+
+  /* the child ends on disk, and the daemon is gone before the parent hears of it */
+  g_autoptr(ShiftdRunRow) ended = shiftd_run_row_copy(child->published);
+  ended->state = SHIFTD_RUN_DONE;
+  shiftd_set_string(&ended->result, "the draft");
+  ended->finished_at = 5;
+  sd_event_source_disable_unref(d->launch_source);
+  d->launch_source = NULL;
+  g_queue_clear(&d->launch_queue);
+  run_table_free(d);
+  ShiftdStoreTxn *txn = shiftd_store_txn_new();
+  shiftd_store_txn_put_run(txn, ended, FALSE);
+  shiftd_store_commit(d->store, txn, NULL, NULL);
+  shiftd_store_flush(d->store);
+
+  run_table_init(d);
+  g_assert_true(run_table_load(d, &error));
+  g_assert_no_error(error);
+  engine_recover(d);
+  parent = daemon_find_run(d, parent_name);
+  g_assert_cmpint(parent->pending->state, ==, SHIFTD_RUN_QUEUED);
+  g_assert_cmpstr(parent->pending->answer, ==, "the draft");
+  g_assert_cmpstr(parent->pending->wait_child, ==, "");
+  shiftd_store_flush(d->store);
+  g_autoptr(GPtrArray) events = shiftd_store_get_events(d->store, parent_name, 1, parent->published->event_count,
+                                                        100, &error);
+  g_assert_no_error(error);
+  ShiftdEventRow *last = g_ptr_array_index(events, events->len - 1);
+  g_assert_cmpstr(last->kind, ==, "child_ended");
+  g_assert_nonnull(strstr(last->json, "\"outcome\":\"the draft\""));
+  g_queue_clear(&d->launch_queue); /* its next attempt, never launched here */
+  core_free(c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -221,5 +281,6 @@ main(int argc, char **argv)
   g_test_add_func("/core/receipt-then-cancel", test_receipt_then_cancel);
   g_test_add_func("/core/window", test_window);
   g_test_add_func("/core/names-taken", test_names_taken);
+  g_test_add_func("/core/waiting-parent-resumes-at-start", test_waiting_parent_resumes_at_start);
   return g_test_run();
 }

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,13 @@ rm_rf(const char *dir)
 }
 
 static void
+commit_done(gpointer user_data, const GError *error)
+{
+  g_assert_no_error(error);
+  *(gboolean *)user_data = TRUE;
+}
+
+static void
 sql(const char *db, const char *script)
 {
   sqlite3 *h = NULL;
@@ -121,7 +129,7 @@ test_new_store(void)
   g_assert_cmpstr(shiftd_store_get_path(store), ==, db);
   shiftd_store_close(store);
   g_assert_cmpuint(file_mode(db), ==, 0600);
-  g_assert_cmpint(user_version(db), ==, 2);
+  g_assert_cmpint(user_version(db), ==, 3);
   g_autofree char *tmp = path_in(dir, "shiftd.db.new");
   g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   /* and it opens again, as a complete store */
@@ -148,7 +156,7 @@ test_interrupted_creation(void)
   g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   g_assert_false(g_file_test(tmp_wal, G_FILE_TEST_EXISTS));
   g_autofree char *db = path_in(dir, "shiftd.db");
-  g_assert_cmpint(user_version(db), ==, 2);
+  g_assert_cmpint(user_version(db), ==, 3);
   rm_rf(dir);
 }
 
@@ -343,7 +351,7 @@ test_unfinished_is_finished(void)
   ShiftdStore *store = shiftd_store_open(dir, &error);
   g_assert_no_error(error);
   shiftd_store_close(store);
-  g_assert_cmpint(user_version(db), ==, 2);
+  g_assert_cmpint(user_version(db), ==, 3);
   /* control: the same with a row in it is someone's data, refused */
   g_unlink(db);
   sql(db, "CREATE TABLE run_tasks (name TEXT PRIMARY KEY NOT NULL, task TEXT NOT NULL) WITHOUT ROWID;"
@@ -404,7 +412,7 @@ test_version1_is_migrated(void)
   g_assert_cmpuint(a->idle_streak, ==, 2);
   g_assert_cmpuint(a->tokens_total, ==, 0);
   shiftd_store_close(store);
-  g_assert_cmpint(user_version(db), ==, 2);
+  g_assert_cmpint(user_version(db), ==, 3);
   /* and it opens again as a complete store */
   store = shiftd_store_open(dir, &error);
   g_assert_no_error(error);
@@ -490,6 +498,69 @@ test_lock(void)
   rm_rf(dir);
 }
 
+/* A store from before the run tree's columns (version 2) gets them at the next open,
+ * its runs read with none, and new runs keep them; a second open adds
+ * nothing twice. */
+static void
+test_older_columns(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("shiftd-open-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  ShiftdStore *store = shiftd_store_open(dir, &error);
+  g_assert_no_error(error);
+  shiftd_store_close(store);
+  g_autofree char *db = path_in(dir, "shiftd.db");
+  sql(db, "INSERT INTO runs (name, agent, trigger, state, summary, result, error, question, choices,"
+          " decision_default, decision_deadline, step, attempt, event_count, created_at, started_at, updated_at,"
+          " finished_at, unit, owner, model, max_steps, timeout, label, active_usec, answer) VALUES"
+          " ('old-2222', 'default', 'manual', 'done', '', 'ok', '', '', '[]', NULL, 0, 1, 1, 0, 5, 5, 5, 6, '',"
+          " 1000, '', 20, 0, '', 0, NULL);"
+          "ALTER TABLE runs DROP COLUMN parent; ALTER TABLE runs DROP COLUMN depth;"
+          "ALTER TABLE runs DROP COLUMN children; ALTER TABLE runs DROP COLUMN wait_child;"
+          "PRAGMA user_version=2;");
+  for (int round = 0; round < 2; round++) {
+    store = shiftd_store_open(dir, &error);
+    g_assert_no_error(error);
+    g_autoptr(ShiftdRunRow) old = shiftd_store_load_run(store, "old-2222", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(old->parent, ==, "");
+    g_assert_cmpuint(old->depth, ==, 0);
+    g_assert_cmpuint(g_strv_length(old->children), ==, 0);
+    g_assert_cmpstr(old->wait_child, ==, "");
+    if (round == 0) {
+      g_autoptr(ShiftdRunRow) row = shiftd_run_row_new();
+      shiftd_set_string(&row->name, "child-3333");
+      shiftd_set_string(&row->parent, "old-2222");
+      row->depth = 1;
+      g_strfreev(row->children);
+      row->children = g_strsplit("a-2222 b-3333", " ", -1);
+      shiftd_set_string(&row->wait_child, "b-3333");
+      ShiftdStoreTxn *txn = shiftd_store_txn_new();
+      shiftd_store_txn_put_run(txn, row, FALSE);
+      shiftd_store_txn_put_task(txn, row->name, "x");
+      gboolean done = FALSE;
+      shiftd_store_commit(store, txn, commit_done, &done);
+      gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+      while (!done) {
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        struct pollfd p = { .fd = shiftd_store_get_notify_fd(store), .events = POLLIN };
+        poll(&p, 1, 100);
+        shiftd_store_dispatch(store);
+      }
+    } else {
+      g_autoptr(ShiftdRunRow) row = shiftd_store_load_run(store, "child-3333", &error);
+      g_assert_no_error(error);
+      g_assert_cmpstr(row->parent, ==, "old-2222");
+      g_assert_cmpuint(row->depth, ==, 1);
+      const char *const children[] = { "a-2222", "b-3333", NULL };
+      g_assert_true(g_strv_equal((const char *const *)row->children, children));
+      g_assert_cmpstr(row->wait_child, ==, "b-3333");
+    }
+    shiftd_store_close(store);
+  }
+  rm_rf(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -503,5 +574,6 @@ main(int argc, char **argv)
   g_test_add_func("/store-open/state-dir", test_state_dir);
   g_test_add_func("/store-open/clean-stop-stamp", test_clean_stop_stamp);
   g_test_add_func("/store-open/lock", test_lock);
+  g_test_add_func("/store-open/older-columns", test_older_columns);
   return g_test_run();
 }

@@ -702,6 +702,74 @@ class AnthropicTest(WorkerTestCase):
         self.assertEqual(self.standin.requests(self.name), [])
 
 
+class DelegationTest(WorkerTestCase):
+    """start_run: the worker asks the daemon and waits for its reply; with
+    wait it checkpoints and ends with `wait`; resumed, the child's outcome is
+    the call's result."""
+
+    @staticmethod
+    def start(agent, task, wait):
+        return {"name": "start_run", "arguments": {"agent": agent, "task": task, "wait": wait}}
+
+    def test_offered_only_when_the_daemon_lists_it(self):
+        self.run_worker(self.hello([{"reply": "x"}]))
+        self.run_worker(self.hello([{"reply": "x"}], settings={"tools": ["start_run"],
+                                                               "delegates": ["writer", "editor"]}))
+        bodies = [r["body"]["tools"] for r in self.standin.requests(self.name)]
+        offered = [[t["function"]["name"] for t in tools] for tools in bodies]
+        self.assertNotIn("start_run", offered[-2])
+        self.assertIn("start_run", offered[-1])
+        schema = next(t["function"] for t in bodies[-1] if t["function"]["name"] == "start_run")
+        # the model is told whom it may start
+        self.assertEqual(schema["parameters"]["properties"]["agent"]["enum"], ["writer", "editor"])
+
+    def test_replies_refusals_and_a_wait(self):
+        calls = [self.start("writer", "draft", False), self.start("ghost", "x", False),
+                 {"name": "start_run", "arguments": {"agent": "writer"}},
+                 self.start("writer", "edit", True), {"name": "finish", "arguments": {"result": "too early"}}]
+        steps = [{"tool_calls": calls}, {"echo_last_tool_result": True}]
+        d = self.daemon()
+        names = iter(["writer-1111", "writer-2222"])
+        requests = []
+
+        def on_message(msg):
+            if msg["type"] == "start_run":
+                requests.append({k: msg[k] for k in ("agent", "task", "wait")})
+                if msg["agent"] == "ghost":
+                    d.send({"type": "reply", "id": msg["id"], "ok": False, "error": "no agent named \"ghost\""})
+                else:
+                    d.send({"type": "reply", "id": msg["id"], "ok": True, "run": next(names)})
+                return False
+            return msg["type"] == "wait"
+        ending = d.run(self.hello(steps, settings={"tools": ["start_run"]}), on_message=on_message)
+        d.ack(ending)
+        self.assertExitsWithin(d, 5, status=0)
+        # the call without a task never reached the daemon
+        self.assertEqual(requests, [{"agent": "writer", "task": "draft", "wait": False},
+                                    {"agent": "ghost", "task": "x", "wait": False},
+                                    {"agent": "writer", "task": "edit", "wait": True}])
+        results = self.tool_results(d)
+        self.assertEqual([r["ok"] for r in results], [True, False, False])
+        self.assertIn("started run writer-1111", results[0]["result"])
+        self.assertEqual(results[1]["result"], "no agent named \"ghost\"")
+        self.assertIn("needs a \"task\"", results[2]["result"])
+        self.assertEqual(d.types()[-2:], ["checkpoint", "wait"])
+        self.assertEqual(ending["child"], "writer-2222")
+        messages = d.messages[-2]["messages"]
+        wait_id, finish_id = [c["id"] for c in messages[2]["tool_calls"]][3:]
+        self.assertEqual(ending["tool_call_id"], wait_id)
+        self.assertEqual(messages[-1], {"role": "tool", "tool_call_id": finish_id,
+                                        "content": "not run: the run paused to wait for a child run"})
+
+        resume = self.hello(task=None, messages=messages, step=1, attempt=2, answer="the edited draft",
+                            settings={"tools": ["start_run"]})
+        d2, ending2 = self.run_worker(resume)
+        self.assertEqual((ending2["type"], ending2["result"]), ("done", "the edited draft"))
+        seen = self.standin.requests(self.name)[-1]["body"]["messages"]
+        self.assertIn({"role": "tool", "tool_call_id": wait_id, "content": "the edited draft"}, seen)
+        self.assertExitsWithin(d2, 5, status=0)
+
+
 def pid_alive(pid):
     """True while pid runs (a zombie awaiting its reaper counts as gone)."""
     try:

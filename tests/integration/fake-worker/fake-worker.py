@@ -7,7 +7,9 @@ answer, finishes with it), deep (a line nested 60000 arrays deep), flood
 (want_slot/free_slot without end, never reading), big-result (a 20 MB
 result), big-question (a 5000-byte question), many-choices (40 choices), burst-done
 (after its first ack, a thousand events and its ending in one go, then an exit
-without waiting for the acks)."""
+without waiting for the acks), start-twice (two start_run requests without
+waiting for the first reply), wait-stranger (a `wait` ending for a run it did
+not start)."""
 
 import json
 import os
@@ -83,6 +85,11 @@ elif mode == "burst-done":
     events = b"".join(b'{"type":"event","kind":"note","data":{"text":"n%d"}}\n' % i for i in range(1000))
     send(events + b'{"type":"done","id":2,"result":"all said"}\n')
     os._exit(0)
+elif mode == "start-twice":
+    line = json.dumps({"type": "start_run", "id": 1, "agent": "writer", "task": "scenario:x", "wait": False})
+    send(line.encode() + b"\n" + line.replace('"id": 1', '"id": 2').encode() + b"\n")
+elif mode == "wait-stranger":
+    send(b'{"type":"wait","id":1,"child":"someone-else-2222","tool_call_id":"call_1"}\n')
 elif mode == "bad-utf8":
     send(b'{"type":"event","id":1,"kind":"note","data":{"text":"\xff\xfe"}}\n')
 # Linger: the daemon must stop us.
