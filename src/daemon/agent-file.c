@@ -167,21 +167,25 @@ parse_principals(ShiftdIniFile *ini, const char *group, const char *key, char **
   return TRUE;
 }
 
-/* Delegates=: agent names. One not loaded (yet) is fine: start_run says so. */
+/* [Agent] key: a list of names, each valid by `valid` ("\"x\" is not WHAT"
+ * otherwise); line: where the key is, when asked. */
 static gboolean
-parse_delegates(ShiftdIniFile *ini, AgentConfig *c, GError **error)
+parse_names(ShiftdIniFile *ini, const char *key, gboolean (*valid)(const char *), const char *what, char ***out,
+            guint *line, GError **error)
 {
-  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "Delegates");
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", key);
   if (e == NULL)
     return TRUE;
   g_auto(GStrv) words = split_words(e->value);
   for (char **w = words; *w; w++)
-    if (!agent_name_is_valid(*w)) {
-      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an agent name", *w);
+    if (!valid(*w)) {
+      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not %s", *w, what);
       return FALSE;
     }
-  g_strfreev(c->delegates);
-  c->delegates = g_steal_pointer(&words);
+  g_strfreev(*out);
+  *out = g_steal_pointer(&words);
+  if (line)
+    *line = e->line;
   return TRUE;
 }
 
@@ -218,24 +222,6 @@ parse_tools(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   }
   g_strfreev(c->tools);
   c->tools = g_strv_builder_end(b);
-  return TRUE;
-}
-
-static gboolean
-parse_mcp(ShiftdIniFile *ini, AgentConfig *c, GError **error)
-{
-  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "MCP");
-  if (e == NULL)
-    return TRUE;
-  g_auto(GStrv) words = split_words(e->value);
-  for (char **w = words; *w; w++)
-    if (!shiftd_mcp_name_is_valid(*w)) {
-      shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an MCP server name", *w);
-      return FALSE;
-    }
-  g_strfreev(c->mcp);
-  c->mcp = g_steal_pointer(&words);
-  c->mcp_line = e->line;
   return TRUE;
 }
 
@@ -603,13 +589,16 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
   CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
   CHECK(&p, "Agent", "Provider", parse_provider(ini, c, &e));
   CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
-  CHECK(&p, "Agent", "Delegates", parse_delegates(ini, c, &e));
+  /* a delegate not loaded (yet) is fine: start_run says so */
+  CHECK(&p, "Agent", "Delegates",
+        parse_names(ini, "Delegates", agent_name_is_valid, "an agent name", &c->delegates, NULL, &e));
   CHECK(&p, "Agent", "ContextTokens",
         shiftd_ini_get_uint(ini, "Agent", "ContextTokens", AGENT_CONTEXT_TOKENS_MIN, AGENT_CONTEXT_TOKENS_MAX,
                             &c->context_tokens, &e));
   CHECK(&p, "Agent", "TokensPerRun", parse_tokens(ini, "TokensPerRun", &c->tokens_per_run, &e));
   CHECK(&p, "Agent", "TokensPerDay", parse_tokens(ini, "TokensPerDay", &c->tokens_per_day, &e));
-  CHECK(&p, "Agent", "MCP", parse_mcp(ini, c, &e));
+  CHECK(&p, "Agent", "MCP",
+        parse_names(ini, "MCP", shiftd_mcp_name_is_valid, "an MCP server name", &c->mcp, &c->mcp_line, &e));
   CHECK(&p, "Schedule", "Every",
         shiftd_ini_get_time_span(ini, "Schedule", "Every", SHIFTD_USEC_PER_SEC, &c->every, &e));
   CHECK(&p, "Schedule", "OnCalendar", shiftd_ini_get_string(ini, "Schedule", "OnCalendar", &c->on_calendar, &e));
