@@ -4,7 +4,7 @@
  * Usage: check-doc-examples README.md [PAGE.scd...]
  *
  * In README.md every ```ini block is an example; in an scdoc page every ```
- * block whose first section is one of ours ([Model], [Limits] for
+ * block whose first section is one of ours ([Model], [Limits], [Store], [MCP NAME] for
  * shiftd.conf; [Agent], [Schedule], [Sandbox], [Decisions] for an agent
  * file; blocks of other files, such as a unit drop-in, are skipped). An scdoc
  * block right after the comment line "; check-doc-examples: refused" shows a
@@ -56,7 +56,8 @@ kind_of(const char *text)
     const char *s = g_strstrip(*l);
     if (s[0] != '[')
       continue;
-    if (g_str_equal(s, "[Model]") || g_str_equal(s, "[Limits]"))
+    if (g_str_equal(s, "[Model]") || g_str_equal(s, "[Limits]") || g_str_equal(s, "[Store]") ||
+        g_str_has_prefix(s, "[MCP "))
       return KIND_CONFIG;
     if (g_str_equal(s, "[Agent]") || g_str_equal(s, "[Schedule]") || g_str_equal(s, "[Sandbox]") ||
         g_str_equal(s, "[Decisions]"))
@@ -112,6 +113,27 @@ agent_name(const char *text)
   return g_strdup("example");
 }
 
+/* The text with each EnvironmentFile= (an [MCP NAME] server's credentials,
+ * read at load) pointing at a placeholder of the same name in tmp_dir: the
+ * example's own path (/etc/shiftd/...) is not on this machine. Lines stay
+ * where they were. */
+static char *
+with_environment_files(const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (char **l = lines; *l; l++) {
+    g_autofree char *line = g_strstrip(g_strdup(*l));
+    if (!g_str_has_prefix(line, "EnvironmentFile="))
+      continue;
+    g_autofree char *base = g_path_get_basename(g_strstrip(line + strlen("EnvironmentFile=")));
+    g_autofree char *placeholder = g_build_filename(tmp_dir, base, NULL);
+    g_file_set_contents(placeholder, "EXAMPLE_TOKEN=placeholder\n", -1, NULL);
+    g_free(*l);
+    *l = g_strconcat("EnvironmentFile=", placeholder, NULL);
+  }
+  return g_strjoinv("\n", lines);
+}
+
 /* Writes a placeholder for a relative InstructionsFile= into dir. */
 static void
 write_instructions_file(const char *dir, const char *text)
@@ -150,8 +172,9 @@ check_example(const Example *ex)
   g_autoptr(GError) error = NULL;
   gboolean ok;
   if (kind == KIND_CONFIG) {
+    g_autofree char *with_files = with_environment_files(text);
     g_autoptr(ShiftdConfig) config = shiftd_config_new();
-    ok = shiftd_config_parse(config, ex->file, text, strlen(text), &error);
+    ok = shiftd_config_parse(config, ex->file, with_files, strlen(with_files), &error);
   } else {
     g_autofree char *name = agent_name(ex->text->str);
     g_autofree char *dir = g_build_filename(tmp_dir, "agents.d", NULL);
