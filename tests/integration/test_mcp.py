@@ -41,6 +41,10 @@ class Mcp(ShiftdTestCase):
             self.assertTrue(os.path.exists(path), "%s is missing: run scripts/install-mcp-servers.sh" % path)
         self.shared = self._subdir("shared")
         os.chmod(self.shared, 0o777)  # the fake server logs here as the worker's user
+        # the worker's sandbox may hide the source tree (a private /tmp): the
+        # fake server runs from a copy where the runs can see it
+        self.fake = os.path.join(self.shared, "mcp-fake-server.py")
+        shutil.copy(FAKE, self.fake)
         with open(os.path.join(self.shared, "a.txt"), "w") as f:
             f.write("hello from a file\n")
         env_file = os.path.join(self.tmp, "fake.env")
@@ -49,9 +53,9 @@ class Mcp(ShiftdTestCase):
         self.conf = {
             "MCP files": {"Exec": "%s %s %s" % (NODE, FILESYSTEM, self.shared)},
             "MCP everything": {"Exec": "%s %s stdio" % (NODE, EVERYTHING), "Timeout": "2s"},
-            "MCP fake": {"Exec": "%s %s --exit-on-call 2" % (sys.executable, FAKE),
+            "MCP fake": {"Exec": "%s %s --exit-on-call 2" % (sys.executable, self.fake),
                          "EnvironmentFile": env_file},
-            "MCP slow": {"Exec": "%s %s --log-file %s" % (sys.executable, FAKE, os.path.join(self.shared, "slow.log")),
+            "MCP slow": {"Exec": "%s %s --log-file %s" % (sys.executable, self.fake, os.path.join(self.shared, "slow.log")),
                          "Timeout": "1s"},
         }
 
@@ -173,7 +177,7 @@ class Mcp(ShiftdTestCase):
                          self.notes(path))
 
     def test_a_server_answering_garbage_is_stopped(self):
-        self.conf["MCP junk"] = {"Exec": "%s %s --garbage-on-call 1" % (sys.executable, FAKE)}
+        self.conf["MCP junk"] = {"Exec": "%s %s --garbage-on-call 1" % (sys.executable, self.fake)}
         self.standin.scenario("junk", [
             {"tool": "junk__hello", "arguments": {"name": "one"}},
             {"tool": "junk__hello", "arguments": {"name": "two"}},
