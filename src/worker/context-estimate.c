@@ -16,7 +16,7 @@ shiftd_context_node_bytes(JsonNode *node)
   g_autoptr(JsonGenerator) gen = json_generator_new();
   json_generator_set_root(gen, node);
   gsize length = 0;
-  g_autofree char *text = json_generator_to_data(gen, &length);
+  g_free(json_generator_to_data(gen, &length));
   return length;
 }
 
