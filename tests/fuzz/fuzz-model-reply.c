@@ -1,23 +1,38 @@
-/* A Chat Completions response body from the model server, which shiftd does
- * not trust: the reply parser, the assistant message built from it, and the
- * tool-call arguments parsed as the worker parses them. */
+/* A response body from the model server, which shiftd does not trust, read
+ * as both APIs read it (Chat Completions and the Messages API): the reply
+ * parser, the assistant message built from it, and the tool-call arguments
+ * parsed as the worker parses them. */
 #include "fuzz-common.h"
 
 #include <string.h>
 
+#include "anthropic-messages.h"
 #include "chat-reply.h"
 #include "json-util.h"
+
+static void check_reply(ShiftdChatReply *reply, const GError *error);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  g_autoptr(GError) error = NULL;
   /* The body is handed over with its length, not NUL-terminated, as the
    * HTTP client passes it: reading past it is a bug ASan reports. */
+  g_autoptr(GError) error = NULL;
   g_autoptr(ShiftdChatReply) reply = shiftd_chat_reply_parse((const char *)data, size, 7, &error);
+  check_reply(reply, error);
+  g_autoptr(GError) messages_error = NULL;
+  g_autoptr(ShiftdChatReply) messages_reply =
+    shiftd_anthropic_reply_parse((const char *)data, size, 7, &messages_error);
+  check_reply(messages_reply, messages_error);
+  return 0;
+}
+
+static void
+check_reply(ShiftdChatReply *reply, const GError *error)
+{
   if (reply == NULL) {
     FUZZ_CHECK(error != NULL && error->message != NULL);
-    return 0;
+    return;
   }
   FUZZ_CHECK(reply->content != NULL);
   FUZZ_CHECK(reply->tool_calls != NULL);
@@ -44,5 +59,4 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(JsonNode) again = shiftd_json_parse(text, -1, &again_error);
   FUZZ_CHECK(again != NULL);
   fuzz_check_json_depth(again);
-  return 0;
 }
