@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -153,10 +154,12 @@ drain_stderr(ShiftdMcpStdio *s)
   }
 }
 
-/* Waits until deadline for it to exit, leaving it unreaped; TRUE once it has. */
+/* Waits until deadline for it to exit, leaving it unreaped; TRUE once it has.
+ * Its pidfd becomes readable when it exits, so the wait is a poll. */
 static gboolean
 wait_exit(ShiftdMcpStdio *s, guint64 deadline)
 {
+  int pidfd = s->exited ? -1 : pidfd_open(s->pid, 0);
   while (!s->exited) {
     siginfo_t info = { 0 };
     if (waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR) {
@@ -168,11 +171,20 @@ wait_exit(ShiftdMcpStdio *s, guint64 deadline)
       s->how = info;
       break;
     }
-    if (shiftd_now_monotonic_usec() >= deadline)
-      return FALSE;
-    g_usleep(10 * 1000); /* a bounded wait for an exit that has no fd to poll */
+    guint64 now = shiftd_now_monotonic_usec();
+    if (now >= deadline)
+      break;
+    int ms = (int)MIN((deadline - now + 999) / 1000, (guint64)G_MAXINT);
+    if (pidfd >= 0) {
+      struct pollfd p = { .fd = pidfd, .events = POLLIN };
+      (void)poll(&p, 1, ms);
+    } else {
+      g_usleep(MIN(ms, 10) * 1000); /* no pidfd (an old kernel): look again shortly */
+    }
   }
-  return TRUE;
+  if (pidfd >= 0)
+    close(pidfd);
+  return s->exited;
 }
 
 /* Why it is gone, with the last line of its stderr. */
