@@ -25,9 +25,6 @@
 #include "worker-unit.h"
 #include "worker.h"
 
-#define SYSTEMD_NAME "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_UNIT_PREFIX "/org/freedesktop/systemd1/unit"
 #define RUN_UNIT_PREFIX "shiftd-run-"
 /* systemd sends SIGKILL this long after SIGTERM */

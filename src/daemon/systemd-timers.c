@@ -13,13 +13,6 @@
 #include "time-span.h"
 #include "unit-properties.h"
 
-#define SYSTEMD_NAME "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-/* The old unit's name may stay taken a moment after its stop job: ask again. */
-#define EXISTS_RETRY_USEC (50 * 1000)
-#define EXISTS_RETRIES 100
-
 /* One agent's timer, by its unit name. */
 typedef struct {
   SystemdTimers *timers;
@@ -204,21 +197,7 @@ append_wake_service(SystemdTimers *t, sd_bus_message *m, const char *agent)
   const char *argv[] = { t->busctl, address, "call", SHIFTD_BUS_NAME, SHIFTD_MANAGER_PATH, SHIFTD_SCHEDULER_IFACE,
                          "Wake", "s", agent, NULL };
   g_autofree char *description = g_strdup_printf("shiftd: wake agent %s", agent);
-  int r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'r', "sa(sv)");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", service);
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'a', "(sv)");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description, "Type", "s", "oneshot",
-                              "CollectMode", "s", "inactive-or-failed");
-  if (r >= 0)
-    r = unit_append_exec(m, "ExecStart", argv);
-  for (int i = 0; i < 3 && r >= 0; i++)
-    r = sd_bus_message_close_container(m);
-  return r;
+  return unit_append_oneshot_aux(m, service, description, argv, FALSE);
 }
 
 static int
@@ -240,11 +219,11 @@ on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
     return 0;
   }
   at->live = FALSE;
-  if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && at->retries++ < EXISTS_RETRIES) {
+  if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && at->retries++ < UNIT_EXISTS_RETRIES) {
     /* the old one is not unloaded yet: ask again shortly */
     sd_event *event = sd_bus_get_event(at->timers->manager);
     at->retry = sd_event_source_disable_unref(at->retry);
-    if (sd_event_add_time_relative(event, &at->retry, CLOCK_MONOTONIC, EXISTS_RETRY_USEC, 0, on_retry, at) >= 0)
+    if (sd_event_add_time_relative(event, &at->retry, CLOCK_MONOTONIC, UNIT_EXISTS_RETRY_USEC, 0, on_retry, at) >= 0)
       return 0;
   }
   log_run(LOG_WARNING, NULL, at->agent, "systemd refused the timer %s: %s", at->unit, e->message);

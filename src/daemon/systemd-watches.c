@@ -7,13 +7,6 @@
 #include "shiftd-names.h"
 #include "unit-properties.h"
 
-#define SYSTEMD_NAME "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
-/* The old unit's name may stay taken a moment after its stop: ask again. */
-#define EXISTS_RETRY_USEC (50 * 1000)
-#define EXISTS_RETRIES 100
-
 /* One agent's path unit. */
 typedef struct {
   SystemdWatches *watches;
@@ -92,23 +85,8 @@ append_path_service(SystemdWatches *w, sd_bus_message *m, AgentPathUnit *pu)
   const char *argv[] = { w->busctl, address, "call", SHIFTD_BUS_NAME, SHIFTD_MANAGER_PATH, SHIFTD_SCHEDULER_IFACE,
                          "PathChanged", "s", pu->agent, NULL };
   g_autofree char *description = g_strdup_printf("shiftd: a path of agent %s changed", pu->agent);
-  int r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'r', "sa(sv)");
-  if (r >= 0)
-    r = sd_bus_message_append(m, "s", service);
-  if (r >= 0)
-    r = sd_bus_message_open_container(m, 'a', "(sv)");
   /* a busy path starts it often: no start limit (the daemon debounces) */
-  if (r >= 0)
-    r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Description", "s", description, "Type", "s", "oneshot",
-                              "CollectMode", "s", "inactive-or-failed", "StartLimitIntervalUSec", "t",
-                              (uint64_t)0);
-  if (r >= 0)
-    r = unit_append_exec(m, "ExecStart", argv);
-  for (int i = 0; i < 3 && r >= 0; i++)
-    r = sd_bus_message_close_container(m);
-  return r;
+  return unit_append_oneshot_aux(m, service, description, argv, TRUE);
 }
 
 static int
@@ -132,10 +110,10 @@ on_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
     return 0;
   }
   g_clear_pointer(&pu->live, g_strfreev);
-  if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && pu->retries++ < EXISTS_RETRIES) {
+  if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && pu->retries++ < UNIT_EXISTS_RETRIES) {
     /* the old one is not unloaded yet: ask again shortly */
     int r = sd_event_add_time_relative(sd_bus_get_event(pu->watches->manager), &pu->retry, CLOCK_MONOTONIC,
-                                       EXISTS_RETRY_USEC, 0, on_retry, pu);
+                                       UNIT_EXISTS_RETRY_USEC, 0, on_retry, pu);
     if (r >= 0)
       return 0;
     log_run(LOG_WARNING, NULL, pu->agent, "cannot wait to make %s again: %s", pu->unit, g_strerror(-r));

@@ -89,3 +89,24 @@ unit_append_tmpfs(sd_bus_message *m, const char *path, const char *options)
     r = sd_bus_message_append(m, "a(ss)", 1, path, options);
   return r < 0 ? r : close_containers(m, 2);
 }
+
+int
+unit_append_oneshot_aux(sd_bus_message *m, const char *service, const char *description, const char *const *argv,
+                        gboolean no_start_limit)
+{
+  int r = sd_bus_message_open_container(m, 'a', "(sa(sv))");
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'r', "sa(sv)");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "s", service);
+  if (r >= 0)
+    r = sd_bus_message_open_container(m, 'a', "(sv)");
+  if (r >= 0)
+    r = sd_bus_message_append(m, "(sv)(sv)(sv)", "Description", "s", description, "Type", "s", "oneshot",
+                              "CollectMode", "s", "inactive-or-failed");
+  if (r >= 0 && no_start_limit)
+    r = sd_bus_message_append(m, "(sv)", "StartLimitIntervalUSec", "t", (uint64_t)0);
+  if (r >= 0)
+    r = unit_append_exec(m, "ExecStart", argv);
+  return r < 0 ? r : close_containers(m, 3);
+}

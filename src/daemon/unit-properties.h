@@ -5,6 +5,14 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#define SYSTEMD_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+/* A transient unit's name may stay taken a moment after the old one's stop
+ * (StartTransientUnit says UnitExists): ask again this often, so many times. */
+#define UNIT_EXISTS_RETRY_USEC (50 * 1000)
+#define UNIT_EXISTS_RETRIES 100
+
 /* ExecStart=: a(sasb), one command, failures not ignored. */
 int unit_append_exec(sd_bus_message *m, const char *key, const char *const *argv);
 /* as: Environment=, ReadWritePaths=, InaccessiblePaths=, StateDirectory=... */
@@ -18,3 +26,8 @@ int unit_append_binds(sd_bus_message *m, const char *key, GPtrArray *paths);
 int unit_append_binds_from(sd_bus_message *m, const char *key, const char *source, GPtrArray *paths);
 /* a(ss): TemporaryFileSystem=PATH:OPTIONS. */
 int unit_append_tmpfs(sd_bus_message *m, const char *path, const char *options);
+/* StartTransientUnit's aux units, a(sa(sv)): one oneshot service running
+ * argv (the timers' and path units' call back into shiftd); no_start_limit
+ * sets StartLimitIntervalUSec=0, for a unit started as often as it fires. */
+int unit_append_oneshot_aux(sd_bus_message *m, const char *service, const char *description, const char *const *argv,
+                            gboolean no_start_limit);
