@@ -79,16 +79,6 @@ agent_schedule_wake_named(Daemon *d, const char *name, const char *source)
     agent_schedule_wake(a, source);
 }
 
-static void
-note_on_run(Run *run, const char *text)
-{
-  JsonObject *data = json_object_new();
-  json_object_set_string_member(data, "text", text);
-  RunTxn *t = run_txn_begin(run);
-  run_txn_event(t, "note", data);
-  run_txn_commit(t, NULL, NULL);
-}
-
 #define REVIEW_RUNS_MAX 20
 #define REVIEW_RESULT_MAX 600
 
@@ -197,7 +187,7 @@ wake(Agent *a, const char *source, guint64 held_due, const char *held_note)
   case SCHEDULE_WAKE_SKIP: {
     g_autofree char *text = g_strdup_printf("scheduled wake of %s skipped: this run is still %s", a->name,
                                             shiftd_run_state_to_string(live->pending->state));
-    note_on_run(live, text);
+    run_note(live, text);
     log_run(LOG_INFO, live->pending->name, a->name, "%s", text);
     set_next_wake(a, schedule_wake_after(a->config, a->state, now));
     agent_schedule_arm(a);
@@ -233,13 +223,13 @@ wake(Agent *a, const char *source, guint64 held_due, const char *held_note)
   }
   if (run != NULL) {
     if (held_note && held_note[0])
-      note_on_run(run, held_note);
+      run_note(run, held_note);
     const char *because = missed_because(source);
     if (because && due) {
       g_autoptr(GDateTime) when = g_date_time_new_from_unix_local((gint64)(due / G_USEC_PER_SEC));
       g_autofree char *stamp = g_date_time_format(when, "%F %T");
       g_autofree char *text = g_strdup_printf("this wake was due at %s, while %s", stamp, because);
-      note_on_run(run, text);
+      run_note(run, text);
     }
   }
   if (what == SCHEDULE_WAKE_REVIEW)

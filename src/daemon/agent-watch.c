@@ -74,16 +74,6 @@ arm_timer(AgentWatch *w, clockid_t clock, guint64 at)
             g_strerror(-r));
 }
 
-static void
-note_on_run(Run *run, const char *text)
-{
-  JsonObject *data = json_object_new();
-  json_object_set_string_member(data, "text", text);
-  RunTxn *t = run_txn_begin(run);
-  run_txn_event(t, "note", data);
-  run_txn_commit(t, NULL, NULL);
-}
-
 /* note: how long the wake was held and why (wake-hold.c), for its run's first note. */
 static void
 start_watch_run(Agent *a, const char *note)
@@ -96,7 +86,7 @@ start_watch_run(Agent *a, const char *note)
     return;
   }
   if (note && note[0])
-    note_on_run(run, note);
+    run_note(run, note);
   log_run(LOG_INFO, run->pending->name, a->name, "path wake");
 }
 
@@ -143,7 +133,7 @@ fire(AgentWatch *w)
       g_autofree char *text = g_strdup_printf("a path of %s changed while this run is %s: it wakes again when "
                                               "this run ends", a->name,
                                               shiftd_run_state_to_string(live->pending->state));
-      note_on_run(live, text);
+      run_note(live, text);
       log_run(LOG_INFO, live->pending->name, a->name, "%s", text);
     }
     w->held = TRUE;

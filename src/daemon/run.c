@@ -232,3 +232,12 @@ run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data)
   shiftd_store_commit(t->run->daemon->store, g_steal_pointer(&t->store_txn), txn_done, t);
 }
 
+void
+run_note(Run *run, const char *text)
+{
+  JsonObject *data = json_object_new();
+  json_object_set_string_member(data, "text", text);
+  RunTxn *t = run_txn_begin(run);
+  run_txn_event(t, "note", data);
+  run_txn_commit(t, NULL, NULL);
+}

@@ -72,6 +72,8 @@ void run_txn_agent(RunTxn *t, Agent *agent, const char *const *properties);
 void run_load_checkpoint(Run *run);
 /* Commits; cb (may be NULL) runs once the data is durable, before announcements. */
 void run_txn_commit(RunTxn *t, RunCommitted cb, gpointer user_data);
+/* A `note` event {"text": text} on the run, committed on its own. */
+void run_note(Run *run, const char *text);
 
 gboolean run_is_live(const ShiftdRunRow *row);
 
