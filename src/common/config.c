@@ -166,21 +166,6 @@ check_strings(ShiftdIniFile *ini, ShiftdConfig *c, GError **error)
   return TRUE;
 }
 
-static gboolean
-get_provider(ShiftdIniFile *ini, ShiftdConfig *c, GError **error)
-{
-  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Model", "Provider");
-  if (e == NULL)
-    return TRUE;
-  ShiftdProvider p = shiftd_provider_from_string(e->value);
-  if (p == SHIFTD_PROVIDER_UNSET) {
-    shiftd_ini_set_entry_error(error, ini, e, "expected " SHIFTD_PROVIDER_CHOICES);
-    return FALSE;
-  }
-  c->model_provider = p;
-  return TRUE;
-}
-
 /* A time span from min to max ("infinity" and the like are above max). */
 static gboolean
 get_span(ShiftdIniFile *ini, const char *group, const char *key, guint64 min, guint64 max, guint64 *out,
@@ -235,7 +220,7 @@ shiftd_config_parse(ShiftdConfig *c, const char *path, const char *text, gsize l
       !shiftd_ini_get_string(ini, "Model", "Name", &c->model_name, error) ||
       !shiftd_ini_get_string(ini, "Model", "ApiKeyFile", &c->model_api_key_file, error) ||
       !check_strings(ini, c, error) ||
-      !get_provider(ini, c, error) ||
+      !shiftd_ini_get_provider(ini, "Model", &c->model_provider, error) ||
       !get_span(ini, "Model", "Timeout", SEC, MODEL_TIMEOUT_MAX, &c->model_timeout_usec, error) ||
       !shiftd_ini_get_uint(ini, "Model", "Retries", 0, 20, &c->model_retries, error) ||
       !get_span(ini, "Model", "RetryDelay", 1000, RETRY_DELAY_MAX, &c->model_retry_delay_usec, error) ||

@@ -23,3 +23,18 @@ shiftd_provider_from_string(const char *name)
       return (ShiftdProvider)i;
   return SHIFTD_PROVIDER_UNSET;
 }
+
+gboolean
+shiftd_ini_get_provider(ShiftdIniFile *ini, const char *group, ShiftdProvider *out, GError **error)
+{
+  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, group, "Provider");
+  if (e == NULL)
+    return TRUE;
+  ShiftdProvider p = shiftd_provider_from_string(e->value);
+  if (p == SHIFTD_PROVIDER_UNSET) {
+    shiftd_ini_set_entry_error(error, ini, e, "expected " SHIFTD_PROVIDER_CHOICES);
+    return FALSE;
+  }
+  *out = p;
+  return TRUE;
+}

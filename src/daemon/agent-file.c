@@ -190,20 +190,6 @@ parse_names(ShiftdIniFile *ini, const char *key, gboolean (*valid)(const char *)
 }
 
 static gboolean
-parse_provider(ShiftdIniFile *ini, AgentConfig *c, GError **error)
-{
-  const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "Provider");
-  if (e == NULL)
-    return TRUE;
-  c->provider = shiftd_provider_from_string(e->value);
-  if (c->provider == SHIFTD_PROVIDER_UNSET) {
-    shiftd_ini_set_entry_error(error, ini, e, "expected " SHIFTD_PROVIDER_CHOICES);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
 parse_tools(ShiftdIniFile *ini, AgentConfig *c, GError **error)
 {
   const ShiftdIniEntry *e = shiftd_ini_file_lookup(ini, "Agent", "Tools");
@@ -381,6 +367,13 @@ parse_cpu_quota(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   return TRUE;
 }
 
+/* Absolute, and no ".." that could climb out of what it names. */
+static gboolean
+path_is_absolute_plain(const char *p)
+{
+  return g_path_is_absolute(p) && !strstr(p, "/../") && !g_str_has_suffix(p, "/..");
+}
+
 static gboolean
 parse_paths(ShiftdIniFile *ini, AgentConfig *c, GError **error)
 {
@@ -390,7 +383,7 @@ parse_paths(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   g_auto(GStrv) words = split_words(e->value);
   for (char **w = words; *w; w++) {
     const char *p = (*w)[0] == '-' ? *w + 1 : *w; /* "-" prefix: ignore if missing, as systemd */
-    if (!g_path_is_absolute(p) || strstr(p, "/../") || g_str_has_suffix(p, "/..")) {
+    if (!path_is_absolute_plain(p)) {
       shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an absolute path", *w);
       return FALSE;
     }
@@ -412,7 +405,7 @@ parse_watch_paths(ShiftdIniFile *ini, AgentConfig *c, GError **error)
   g_auto(GStrv) words = split_words(e->value);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new();
   for (char **w = words; *w; w++) {
-    if (!g_path_is_absolute(*w) || strstr(*w, "/../") || g_str_has_suffix(*w, "/..")) {
+    if (!path_is_absolute_plain(*w)) {
       shiftd_ini_set_entry_error(error, ini, e, "\"%s\" is not an absolute path", *w);
       return FALSE;
     }
@@ -587,7 +580,7 @@ agent_config_parse(const char *path, const char *text, gsize length, GError **er
     }
   }
   CHECK(&p, "Agent", "Model", shiftd_ini_get_string(ini, "Agent", "Model", &c->model, &e));
-  CHECK(&p, "Agent", "Provider", parse_provider(ini, c, &e));
+  CHECK(&p, "Agent", "Provider", shiftd_ini_get_provider(ini, "Agent", &c->provider, &e));
   CHECK(&p, "Agent", "Tools", parse_tools(ini, c, &e));
   /* a delegate not loaded (yet) is fine: start_run says so */
   CHECK(&p, "Agent", "Delegates",
