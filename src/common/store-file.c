@@ -297,6 +297,23 @@ table_is_empty(sqlite3 *h, const char *table)
   return empty;
 }
 
+/* A connection of its own to the database file; `what` says what it was
+ * for in the error ("open", "create"). NULL with the error when it fails. */
+static sqlite3 *
+open_handle(const char *db, gboolean create, const char *what, GError **error)
+{
+  sqlite3 *h = NULL;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(db, &h, flags, NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot %s %s: %s", what, db,
+                h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+    sqlite3_close(h);
+    return NULL;
+  }
+  return h;
+}
+
 /* What SQLite says of the database: it passes its own check and has the
  * schema. Runs on a connection of its own that never checkpoints, so a
  * refused store keeps its files as they were. */
@@ -304,14 +321,9 @@ static gboolean
 check_database(const char *db, const ShiftdStoreSchema *schema, gboolean full, CheckResult *result,
                int *out_version, GError **error)
 {
-  sqlite3 *h = NULL;
-  int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-  if (rc != SQLITE_OK) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot open %s: %s", db,
-                h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
-    sqlite3_close(h);
+  sqlite3 *h = open_handle(db, FALSE, "open", error);
+  if (h == NULL)
     return FALSE;
-  }
   sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   sqlite3_busy_timeout(h, 5000);
 
@@ -322,7 +334,7 @@ check_database(const char *db, const ShiftdStoreSchema *schema, gboolean full, C
   int version = 0;
 
   /* the whole file, or (see stamp_matches()) the header and schema only */
-  rc = sqlite3_prepare_v2(h, full ? "PRAGMA quick_check" : "SELECT 'ok' FROM sqlite_master LIMIT 1", -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(h, full ? "PRAGMA quick_check" : "SELECT 'ok' FROM sqlite_master LIMIT 1", -1, &st, NULL);
   if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
     verdict = g_strdup((const char *)sqlite3_column_text(st, 0));
   else if (!full && rc == SQLITE_DONE)
@@ -402,15 +414,9 @@ exec_script(sqlite3 *h, const char *db, const char *sql, GError **error)
 static gboolean
 write_schema(const char *db, const ShiftdStoreSchema *schema, gboolean create, GError **error)
 {
-  sqlite3 *h = NULL;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(db, &h, flags, NULL);
-  if (rc != SQLITE_OK) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create %s: %s", db,
-                h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
-    sqlite3_close(h);
+  sqlite3 *h = open_handle(db, create, "create", error);
+  if (h == NULL)
     return FALSE;
-  }
   /* An unfinished store's tables are empty (check_database()) but may be of
    * an older layout: made again. */
   g_autoptr(GString) drop = g_string_new(NULL);
@@ -422,7 +428,7 @@ write_schema(const char *db, const ShiftdStoreSchema *schema, gboolean create, G
   gboolean ok = exec_script(h, db, sql, error);
   /* The last connection's close checkpoints everything into the file and
    * removes the WAL, so the file alone is the whole store. */
-  rc = sqlite3_close(h);
+  int rc = sqlite3_close(h);
   if (ok && rc != SQLITE_OK) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot close %s: %s", db, sqlite3_errstr(rc));
     ok = FALSE;
@@ -435,14 +441,9 @@ write_schema(const char *db, const ShiftdStoreSchema *schema, gboolean create, G
 static gboolean
 migrate(const char *db, const ShiftdStoreSchema *schema, int from, GError **error)
 {
-  sqlite3 *h = NULL;
-  int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-  if (rc != SQLITE_OK) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot open %s: %s", db,
-                h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
-    sqlite3_close(h);
+  sqlite3 *h = open_handle(db, FALSE, "open", error);
+  if (h == NULL)
     return FALSE;
-  }
   sqlite3_busy_timeout(h, 5000);
   g_autoptr(GString) sql = g_string_new("PRAGMA synchronous=FULL; BEGIN IMMEDIATE;");
   for (int v = from; v < schema->version; v++)
