@@ -216,20 +216,9 @@ take_block(ShiftdChatReply *reply, GString *text, JsonNode *node, guint step, gu
 ShiftdChatReply *
 shiftd_anthropic_reply_parse(const char *body, gsize length, guint step, GError **error)
 {
-  g_autoptr(GError) local = NULL;
-  g_autoptr(JsonObject) root = shiftd_json_parse_object(body, (gssize)length, &local);
-  if (root == NULL) {
-    g_autofree char *why = g_strdup_printf("not a JSON object (%s)", local->message);
-    invalid(error, why);
+  g_autoptr(JsonObject) root = shiftd_chat_reply_open(body, length, TRUE, error);
+  if (root == NULL)
     return NULL;
-  }
-  JsonObject *err = shiftd_json_get_object(root, "error");
-  if (err != NULL || g_strcmp0(shiftd_json_get_string(root, "type", NULL), "error") == 0) {
-    g_autofree char *msg = shiftd_one_line(shiftd_json_get_string(err, "message", "no message"), 300);
-    g_autofree char *why = g_strdup_printf("it holds an error: %s", msg);
-    invalid(error, why);
-    return NULL;
-  }
   JsonArray *content = shiftd_json_get_array(root, "content");
   if (content == NULL) {
     invalid(error, "no content");

@@ -127,8 +127,8 @@ shiftd_chat_reply_take_usage(ShiftdChatReply *reply, JsonObject *usage)
   reply->tokens_out = usage_count(usage, "completion_tokens") + usage_count(usage, "output_tokens");
 }
 
-ShiftdChatReply *
-shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **error)
+JsonObject *
+shiftd_chat_reply_open(const char *body, gsize length, gboolean typed_error, GError **error)
 {
   g_autoptr(GError) local = NULL;
   g_autoptr(JsonObject) root = shiftd_json_parse_object(body, (gssize)length, &local);
@@ -138,12 +138,21 @@ shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **err
     return NULL;
   }
   JsonObject *err = shiftd_json_get_object(root, "error");
-  if (err != NULL) {
+  if (err != NULL || (typed_error && g_strcmp0(shiftd_json_get_string(root, "type", NULL), "error") == 0)) {
     g_autofree char *msg = shiftd_one_line(shiftd_json_get_string(err, "message", "no message"), 300);
     g_autofree char *why = g_strdup_printf("it holds an error: %s", msg);
     invalid(error, why);
     return NULL;
   }
+  return g_steal_pointer(&root);
+}
+
+ShiftdChatReply *
+shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **error)
+{
+  g_autoptr(JsonObject) root = shiftd_chat_reply_open(body, length, FALSE, error);
+  if (root == NULL)
+    return NULL;
   JsonArray *choices = shiftd_json_get_array(root, "choices");
   if (choices == NULL || json_array_get_length(choices) == 0) {
     invalid(error, "no choices");

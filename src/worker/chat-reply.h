@@ -29,6 +29,10 @@ void shiftd_chat_reply_add_tool_call(ShiftdChatReply *reply, const char *id, con
  * its cache_creation_ and cache_read_input_tokens)/output_tokens. */
 void shiftd_chat_reply_take_usage(ShiftdChatReply *reply, JsonObject *usage);
 
+/* A reply body as a JSON object, or NULL (G_IO_ERROR_INVALID_DATA) when it
+ * is not one or holds the server's error: {"error": {"message"}}, or with
+ * typed_error also {"type": "error"}, as the Messages API writes it. */
+JsonObject *shiftd_chat_reply_open(const char *body, gsize length, gboolean typed_error, GError **error);
 /* Fails (G_IO_ERROR_INVALID_DATA) when the body is not a chat completion.
  * step numbers the ids made up for tool calls that came without one. */
 ShiftdChatReply *shiftd_chat_reply_parse(const char *body, gsize length, guint step, GError **error);

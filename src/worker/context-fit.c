@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "context-turns.h"
+#include "conversation.h"
 #include "json-util.h"
 #include "log.h"
 #include "model-client.h"
@@ -74,15 +75,6 @@ append_transcript(GString *s, JsonObject *m, gsize cap)
   }
 }
 
-static JsonObject *
-text_message(const char *role, const char *content)
-{
-  JsonObject *m = json_object_new();
-  json_object_set_string_member(m, "role", role);
-  json_object_set_string_member(m, "content", content);
-  return m;
-}
-
 typedef struct {
   ShiftdLink *link;
   const ShiftdHello *hello;
@@ -106,8 +98,8 @@ summarize_chunk(Summarizer *z, const char *chunk, char **summary, GError **error
   g_string_append_printf(user, "Turns to summarize:\n%s", chunk);
 
   g_autoptr(JsonArray) request = json_array_new();
-  json_array_add_object_element(request, text_message("system", SUMMARIZER_PROMPT));
-  json_array_add_object_element(request, text_message("user", user->str));
+  json_array_add_object_element(request, shiftd_conversation_message("system", SUMMARIZER_PROMPT));
+  json_array_add_object_element(request, shiftd_conversation_message("user", user->str));
   g_autoptr(JsonArray) no_tools = json_array_new();
   g_autoptr(GError) local = NULL;
   guint64 elapsed = 0;
@@ -254,7 +246,7 @@ shiftd_context_fit(ShiftdLink *link, const ShiftdHello *hello, ShiftdContextEsti
   JsonArray *compacted = json_array_new();
   for (guint i = 0; i < cut.head; i++)
     json_array_add_element(compacted, json_node_copy(json_array_get_element(old, i)));
-  json_array_add_object_element(compacted, text_message("user", text));
+  json_array_add_object_element(compacted, shiftd_conversation_message("user", text));
   for (guint i = cut.tail; i < n; i++)
     json_array_add_element(compacted, json_node_copy(json_array_get_element(old, i)));
   *messages = compacted;

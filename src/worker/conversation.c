@@ -68,9 +68,15 @@ shiftd_conversation_add_answer(JsonArray *messages, const char *answer, const ch
   }
   /* No pending call to attach it to (an odd checkpoint): still let the model see it. */
   log_warning("resuming with an answer but no pending ask_human call; passing it on as a user message");
-  JsonObject *m = json_object_new();
-  json_object_set_string_member(m, "role", "user");
   g_autofree char *text = g_strdup_printf("A human answered your question: %s", content);
-  json_object_set_string_member(m, "content", text);
-  json_array_add_object_element(messages, m);
+  json_array_add_object_element(messages, shiftd_conversation_message("user", text));
+}
+
+JsonObject *
+shiftd_conversation_message(const char *role, const char *content)
+{
+  JsonObject *m = json_object_new();
+  json_object_set_string_member(m, "role", role);
+  json_object_set_string_member(m, "content", content);
+  return m;
 }

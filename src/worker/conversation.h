@@ -4,6 +4,9 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+/* {"role": role, "content": content}: a plain text message. */
+JsonObject *shiftd_conversation_message(const char *role, const char *content);
+
 void shiftd_conversation_add_tool_result(JsonArray *messages, const char *tool_call_id, const char *content);
 
 /* The id of the last assistant message's ask_human call that has no tool

@@ -1,5 +1,6 @@
 #include "prompt.h"
 
+#include "conversation.h"
 #include "review.h"
 
 char *
@@ -43,22 +44,13 @@ shiftd_prompt_system(const ShiftdHello *hello)
   return g_string_free(s, FALSE);
 }
 
-static JsonObject *
-message(const char *role, const char *content)
-{
-  JsonObject *m = json_object_new();
-  json_object_set_string_member(m, "role", role);
-  json_object_set_string_member(m, "content", content);
-  return m;
-}
-
 JsonArray *
 shiftd_prompt_initial_messages(const ShiftdHello *hello)
 {
   JsonArray *messages = json_array_new();
   g_autofree char *system = shiftd_prompt_system(hello);
-  json_array_add_object_element(messages, message("system", system));
+  json_array_add_object_element(messages, shiftd_conversation_message("system", system));
   g_autofree char *task = hello->review ? shiftd_review_task(hello) : g_strdup(hello->task ? hello->task : "");
-  json_array_add_object_element(messages, message("user", task));
+  json_array_add_object_element(messages, shiftd_conversation_message("user", task));
   return messages;
 }
