@@ -209,6 +209,36 @@ def step_of(messages):
     return step
 
 
+def scripted_content(spec, last_tool_result):
+    """The text a step says: its reply, so many bytes, or the last tool result
+    (last_tool_result() gives it in the API's own shape)."""
+    content = spec.get("reply")
+    if spec.get("reply_bytes"):
+        content = "x" * int(spec["reply_bytes"])
+    if spec.get("echo_last_tool_result"):
+        content = last_tool_result()
+    return content
+
+
+def scripted_calls(spec):
+    """The tool calls a step makes: {"name", "arguments"} each."""
+    calls = []
+    if "tool" in spec:
+        calls.append({"name": spec["tool"], "arguments": spec.get("arguments", {})})
+    calls.extend(spec.get("tool_calls") or [])
+    if spec.get("malformed") == "bad_arguments" and not calls:
+        calls.append({"name": "finish", "arguments": {}})
+    return calls
+
+
+def scripted_usage(spec, lookup, content, calls):
+    """(prompt, completion) tokens, the same for both APIs; a step's "usage"
+    gives them exactly, for tests of token accounting."""
+    usage = spec.get("usage") or {}
+    return (int(usage.get("prompt_tokens", prompt_tokens(lookup))),
+            int(usage.get("completion_tokens", len((content or "").split()) + 10 * len(calls))))
+
+
 def first_user_text(messages):
     for m in messages:
         if isinstance(m, dict) and m.get("role") == "user":
@@ -464,19 +494,11 @@ class Handler(BaseHTTPRequestHandler):
                             b"[" * depth + b"]" * depth + b'}}]}')
             return
 
-        content = spec.get("reply")
-        if spec.get("reply_bytes"):
-            content = "x" * int(spec["reply_bytes"])
-        if spec.get("echo_last_tool_result"):
+        def last_tool_result():
             tools = [m for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
-            content = message_text(tools[-1]) if tools else ""
-
-        calls = []
-        if "tool" in spec:
-            calls.append({"name": spec["tool"], "arguments": spec.get("arguments", {})})
-        calls.extend(spec.get("tool_calls") or [])
-        if malformed == "bad_arguments" and not calls:
-            calls.append({"name": "finish", "arguments": {}})
+            return message_text(tools[-1]) if tools else ""
+        content = scripted_content(spec, last_tool_result)
+        calls = scripted_calls(spec)
 
         message = {"role": "assistant", "content": content}
         if calls:
@@ -492,11 +514,7 @@ class Handler(BaseHTTPRequestHandler):
         elif content is None:
             message["content"] = ""
 
-        # a step's "usage" gives the counts exactly, for tests of token accounting
-        usage = spec.get("usage") or {}
-        tokens = int(usage.get("prompt_tokens", prompt_tokens(messages)))
-        completion_tokens = int(usage.get("completion_tokens",
-                                          len((message["content"] or "").split()) + 10 * len(calls)))
+        tokens, completion_tokens = scripted_usage(spec, messages, content, calls)
         self.send_json(200, {
             "id": "chatcmpl-standin-%d" % int(time.time() * 1000),
             "object": "chat.completion",
@@ -507,7 +525,6 @@ class Handler(BaseHTTPRequestHandler):
             "usage": {"prompt_tokens": tokens, "completion_tokens": completion_tokens,
                       "total_tokens": tokens + completion_tokens},
         })
-
 
     def reply_anthropic(self, body, messages, spec, lookup):
         """The Messages API's answer to the same step: content blocks, stop_reason,
@@ -526,20 +543,12 @@ class Handler(BaseHTTPRequestHandler):
                             b"[" * depth + b"]" * depth + b'}]}')
             return
 
-        content = spec.get("reply")
-        if spec.get("reply_bytes"):
-            content = "x" * int(spec["reply_bytes"])
-        if spec.get("echo_last_tool_result"):
+        def last_tool_result():
             results = [b for m in messages if isinstance(m, dict) and isinstance(m.get("content"), list)
                        for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
-            content = block_text(results[-1]) if results else ""
-
-        calls = []
-        if "tool" in spec:
-            calls.append({"name": spec["tool"], "arguments": spec.get("arguments", {})})
-        calls.extend(spec.get("tool_calls") or [])
-        if malformed == "bad_arguments" and not calls:
-            calls.append({"name": "finish", "arguments": {}})
+            return block_text(results[-1]) if results else ""
+        content = scripted_content(spec, last_tool_result)
+        calls = scripted_calls(spec)
 
         blocks = []
         if content:
@@ -550,9 +559,7 @@ class Handler(BaseHTTPRequestHandler):
             blocks.append({"type": "tool_use", "id": self.state.next_call_id("toolu_"),
                            "name": call.get("name"), "input": tool_input})
 
-        usage = spec.get("usage") or {}
-        input_tokens = int(usage.get("prompt_tokens", prompt_tokens(lookup)))
-        output_tokens = int(usage.get("completion_tokens", len((content or "").split()) + 10 * len(calls)))
+        input_tokens, output_tokens = scripted_usage(spec, lookup, content, calls)
         self.send_json(200, {
             "id": "msg_standin_%d" % int(time.time() * 1000),
             "type": "message",
